@@ -1,0 +1,37 @@
+import 'reflect-metadata';
+import path from 'node:path';
+import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
+import { entities } from './src/entities';
+
+/** Where a DataSource connects: a connection string, or the embedded server's socket. */
+export type PgConnection =
+  | { readonly url: string }
+  | { readonly host: string; readonly port: number; readonly username: string; readonly database: string };
+
+export interface DataSourceSettings {
+  readonly connection: PgConnection;
+  /** The embedded PostgreSQL serves one connection at a time, so its pool holds one. */
+  readonly poolSize?: number;
+  readonly logger?: TypeOrmLogger;
+}
+
+/** Builds the one DataSource shape the app, the tests and the TypeORM CLI share (migrations, never synchronize). */
+export function createDataSource({ connection, poolSize = 10, logger }: DataSourceSettings): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    ...connection,
+    entities,
+    migrations: [path.join(__dirname, 'migrations', '*.{ts,js}')],
+    migrationsTableName: 'typeorm_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    extra: { max: poolSize },
+    logger,
+    logging: logger === undefined ? false : ['query', 'error'],
+  });
+}
+
+/** For the TypeORM CLI (`npm run migration:*`): the PostgreSQL named by DATABASE_URL. */
+export default createDataSource({
+  connection: { url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
+});

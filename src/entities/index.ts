@@ -1,0 +1,10 @@
+import { AuthSession } from './auth-session';
+import { Message } from './message';
+import { Notification } from './notification';
+import { RefreshToken } from './refresh-token';
+import { User } from './user';
+
+export { AuthSession, Message, Notification, RefreshToken, User };
+export * from './enums';
+
+export const entities = [User, Message, Notification, AuthSession, RefreshToken];

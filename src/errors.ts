@@ -1,0 +1,31 @@
+import { GraphQLError } from 'graphql';
+
+/** The error codes clients rely on (`extensions.code`). */
+export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT';
+
+/** A refusal meant for the client: its message and code are shown as they are. */
+export class AppError extends GraphQLError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    extensions: Record<string, unknown> = {},
+  ) {
+    super(message, { extensions: { ...extensions, code } });
+    this.name = 'AppError';
+  }
+}
+
+export const unauthenticated = (message = 'You must be logged in to do this.'): AppError =>
+  new AppError('UNAUTHENTICATED', message);
+
+export const forbidden = (message = 'You are not allowed to do this.'): AppError =>
+  new AppError('FORBIDDEN', message);
+
+export const badInput = (field: string, message: string): AppError =>
+  new AppError('BAD_USER_INPUT', `${field}: ${message}`, { field });
+
+export const notFound = (what: string, id: number | string): AppError =>
+  new AppError('NOT_FOUND', `${what} ${id} was not found.`);
+
+export const conflict = (field: string, message: string): AppError =>
+  new AppError('CONFLICT', `${field}: ${message}`, { field });

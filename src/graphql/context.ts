@@ -1,0 +1,47 @@
+import type { ContainerType } from 'type-graphql';
+import { unauthenticated } from '../errors';
+import type { AuthService } from '../services/auth.service';
+import type { Viewer } from '../services/viewer';
+import type { Loaders } from './loaders';
+
+/** What every resolver of one operation shares. */
+export interface GraphQLContext {
+  /** Resolves to the authenticated viewer, or rejects with why the credentials were refused. */
+  readonly viewer: () => Promise<Viewer>;
+  readonly loaders: Loaders;
+  /** The resolver instances of the server that runs this operation. */
+  readonly container: ContainerType;
+}
+
+/** The token of a `Bearer <token>` header value, or undefined when there is none. */
+export function bearerToken(authorization: unknown): string | undefined {
+  if (typeof authorization !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization.trim());
+  return match?.[1];
+}
+
+/**
+ * Authentication is checked lazily and once: `login` or `register` work even when a client still sends a stale
+ * token, and an operation that needs the viewer learns exactly why the token was refused.
+ */
+export function viewerResolver(auth: AuthService, authorization: unknown): () => Promise<Viewer> {
+  let viewer: Promise<Viewer> | undefined;
+  return () => {
+    if (viewer === undefined) {
+      const token = bearerToken(authorization);
+      viewer =
+        token === undefined
+          ? Promise.reject(
+              unauthenticated(
+                authorization === undefined
+                  ? 'You must be logged in to do this.'
+                  : 'The Authorization header must be "Bearer <accessToken>".',
+              ),
+            )
+          : auth.authenticate(token);
+      // Read only by resolvers that need it; the others must not see an unhandled rejection.
+      viewer.catch(() => undefined);
+    }
+    return viewer;
+  };
+}

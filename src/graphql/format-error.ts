@@ -1,0 +1,66 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { ValidationError } from 'class-validator';
+import type { GraphQLFormattedError } from 'graphql';
+import { ArgumentValidationError } from 'type-graphql';
+import { AppError } from '../errors';
+import type { Logger } from '../logger';
+
+// Codes of refusals caused by the request itself; anything else is a fault of the server.
+const CLIENT_CODES = new Set([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'CONFLICT',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+/** Every constraint message of a class-validator tree, each naming its field by its path. */
+function describe(errors: ValidationError[], prefix = ''): { field: string; message: string }[] {
+  return errors.flatMap((error) => {
+    const field = `${prefix}${error.property}`;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({
+      field,
+      message: prefix === '' ? message : `${prefix}${message}`,
+    }));
+    return [...own, ...describe(error.children ?? [], `${field}.`)];
+  });
+}
+
+/**
+ * Client refusals keep their message and code; server faults are logged and, outside development, reduced to a
+ * generic message, so no stack trace or SQL text reaches a client.
+ */
+export function createErrorFormatter(logger: Logger, exposeInternals: boolean) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof ArgumentValidationError) {
+      const problems = describe(original.extensions.validationErrors as ValidationError[]);
+      return {
+        message: `Invalid input: ${problems.map((p) => p.message).join('; ')}`,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: 'BAD_USER_INPUT', fields: [...new Set(problems.map((p) => p.field))] },
+      };
+    }
+    const code = String(formatted.extensions?.code ?? '');
+    if (original instanceof AppError || CLIENT_CODES.has(code)) {
+      if (exposeInternals) return formatted;
+      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    logger.error({ err: original, path: formatted.path }, 'GraphQL operation failed');
+    if (exposeInternals) return formatted;
+    return {
+      message: 'Internal server error',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
+  };
+}

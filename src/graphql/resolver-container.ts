@@ -1,0 +1,32 @@
+import type { ContainerType } from 'type-graphql';
+import type { Services } from '../services/services';
+import { AuthResolver } from './resolvers/auth.resolver';
+import { ConversationSummaryResolver, MessageResolver } from './resolvers/message.resolver';
+import { NotificationResolver } from './resolvers/notification.resolver';
+import { UserResolver } from './resolvers/user.resolver';
+
+/** Every resolver class, with how to build its instance from the services. */
+const factories = [
+  [AuthResolver, (s: Services) => new AuthResolver(s.auth)],
+  [UserResolver, (s: Services) => new UserResolver(s.users)],
+  [MessageResolver, (s: Services) => new MessageResolver(s.messages)],
+  [ConversationSummaryResolver, () => new ConversationSummaryResolver()],
+  [NotificationResolver, (s: Services) => new NotificationResolver(s.notifications)],
+] as const;
+
+export const resolverClasses = factories.map(([resolverClass]) => resolverClass) as [
+  (typeof factories)[number][0],
+  ...(typeof factories)[number][0][],
+];
+
+/** The resolver instances of one server, built once around its services. */
+export function createResolverContainer(services: Services): ContainerType {
+  const instances = new Map<unknown, object>(factories.map(([cls, build]) => [cls, build(services)]));
+  return {
+    get(resolverClass: unknown) {
+      const instance = instances.get(resolverClass);
+      if (instance === undefined) throw new Error(`No instance for resolver ${String(resolverClass)}`);
+      return instance;
+    },
+  };
+}

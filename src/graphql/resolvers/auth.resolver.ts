@@ -1,0 +1,53 @@
+import { Arg, Args, Mutation, Query, Resolver } from 'type-graphql';
+import { User } from '../../entities';
+import type { AuthResult, AuthService } from '../../services/auth.service';
+import type { Viewer } from '../../services/viewer';
+import { ChangePasswordArgs } from '../args/change-password.args';
+import { CurrentViewer } from '../current-viewer';
+import { RegisterInput } from '../inputs/register.input';
+import { AuthPayload } from '../types/auth-payload.type';
+
+const payload = (result: AuthResult): AuthPayload => ({ ...result, tokenType: 'bearer' });
+
+@Resolver()
+export class AuthResolver {
+  constructor(private readonly auth: AuthService) {}
+
+  @Query(() => User, { description: 'The logged-in user.' })
+  me(@CurrentViewer() viewer: Viewer): User {
+    return viewer.user;
+  }
+
+  @Mutation(() => AuthPayload, { description: 'Creates an account and logs it in.' })
+  async register(@Arg('input') input: RegisterInput): Promise<AuthPayload> {
+    return payload(await this.auth.register(input));
+  }
+
+  @Mutation(() => AuthPayload, { description: 'Logs in; a banned user is refused.' })
+  async login(@Arg('email') email: string, @Arg('password') password: string): Promise<AuthPayload> {
+    return payload(await this.auth.login(email, password));
+  }
+
+  @Mutation(() => AuthPayload, {
+    description:
+      'Trades a refresh token for new tokens. Each refresh token works once; reusing one ends the session.',
+  })
+  async refreshToken(@Arg('refreshToken') refreshToken: string): Promise<AuthPayload> {
+    return payload(await this.auth.refresh(refreshToken));
+  }
+
+  @Mutation(() => Boolean, {
+    description: "Ends this token's session: its access and refresh tokens stop working.",
+  })
+  logout(@CurrentViewer() viewer: Viewer): Promise<boolean> {
+    return this.auth.logout(viewer);
+  }
+
+  @Mutation(() => Boolean, { description: 'Changes the password and ends every other session.' })
+  changePassword(
+    @CurrentViewer() viewer: Viewer,
+    @Args() { currentPassword, newPassword }: ChangePasswordArgs,
+  ): Promise<boolean> {
+    return this.auth.changePassword(viewer, currentPassword, newPassword);
+  }
+}

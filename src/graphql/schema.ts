@@ -1,0 +1,13 @@
+import type { GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import type { GraphQLContext } from './context';
+import { resolverClasses } from './resolver-container';
+
+/** The executable schema; resolver instances come from each operation's context, so servers never share them. */
+export function createSchema(): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: resolverClasses,
+    validate: { forbidUnknownValues: false },
+    container: ({ context }: { context: GraphQLContext }) => context.container,
+  });
+}

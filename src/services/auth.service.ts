@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { AuthSession, RefreshToken, User, UserRole, UserStatus } from '../entities';
+import { badInput, forbidden, unauthenticated } from '../errors';
+import type { PasswordHasher } from './password-hasher';
+import { revokeSessions } from './session-revocation';
+import { TokenSigner } from './token-signer';
+import { normalizeEmail, type UserService } from './user.service';
+import type { Viewer } from './viewer';
+
+export interface AuthResult {
+  readonly accessToken: string;
+  readonly refreshToken: string;
+  readonly expiresIn: number;
+  readonly user: User;
+}
+
+export interface RegisterData {
+  readonly email: string;
+  readonly password: string;
+  readonly name: string;
+  readonly phonenumber: string;
+  readonly address: string;
+  readonly role: UserRole;
+  readonly imageLink?: string | null;
+}
+
+const BANNED = 'This account is banned.';
+
+/** Logins, sessions and tokens: who a token belongs to, and whether it still counts. */
+export class AuthService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly users: UserService,
+    private readonly hasher: PasswordHasher,
+    private readonly signer: TokenSigner,
+    private readonly refreshTokenTtlSeconds: number,
+  ) {}
+
+  async register(data: RegisterData): Promise<AuthResult> {
+    if (data.role === UserRole.ADMIN) throw forbidden('An admin account cannot be registered.');
+    const password = await this.hasher.hash(data.password);
+    const user = await this.users.create({ ...data, password });
+    return this.dataSource.transaction((manager) => this.startSession(manager, user));
+  }
+
+  async login(email: string, password: string): Promise<AuthResult> {
+    const user = await this.dataSource.getRepository(User).findOneBy({ email: normalizeEmail(email) });
+    // The same answer for an unknown email and a wrong password, so logins cannot probe for accounts.
+    if (user === null || !(await this.hasher.verify(user.password, password))) {
+      throw unauthenticated('Invalid email or password.');
+    }
+    if (user.status === UserStatus.BANNED) throw forbidden(BANNED);
+    return this.dataSource.transaction((manager) => this.startSession(manager, user));
+  }
+
+  /** Rotates a refresh token; presenting a spent one revokes its whole session, as it may have been stolen. */
+  async refresh(refreshToken: string): Promise<AuthResult> {
+    const tokenHash = TokenSigner.hashRefreshToken(refreshToken);
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      // The row lock makes two concurrent uses of one token take turns, so only the first one rotates it.
+      const stored = await manager.findOne(RefreshToken, {
+        where: { tokenHash },
+        lock: { mode: 'pessimistic_write' },
+      });
+      const session = stored
+        ? await manager.findOne(AuthSession, { where: { id: stored.sessionId }, relations: { user: true } })
+        : null;
+      if (!stored || !session?.user || session.revokedAt !== null)
+        return { refused: 'Invalid refresh token.' };
+      if (stored.usedAt !== null) {
+        session.revokedAt = new Date();
+        await manager.save(session);
+        return { refused: 'This refresh token was already used; the session has been revoked.' };
+      }
+      if (stored.expiresAt.getTime() <= Date.now()) return { refused: 'This refresh token has expired.' };
+      if (session.user.status === UserStatus.BANNED) return { refused: BANNED };
+      stored.usedAt = new Date();
+      await manager.save(stored);
+      return { result: await this.issueTokens(manager, session.user, session.id) };
+    });
+    // The revocation above must commit, so the refusal is thrown only after the transaction.
+    if ('refused' in outcome) throw unauthenticated(outcome.refused);
+    return outcome.result;
+  }
+
+  async logout(viewer: Viewer): Promise<boolean> {
+    await this.dataSource.transaction((manager) =>
+      revokeSessions(manager, viewer.user.id, { only: viewer.sessionId }),
+    );
+    return true;
+  }
+
+  async changePassword(viewer: Viewer, currentPassword: string, newPassword: string): Promise<boolean> {
+    const user = await this.dataSource.getRepository(User).findOneByOrFail({ id: viewer.user.id });
+    if (!(await this.hasher.verify(user.password, currentPassword))) {
+      throw badInput('currentPassword', 'is not the current password.');
+    }
+    user.password = await this.hasher.hash(newPassword);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.save(user);
+      // Other logins end: whoever knew the old password should not stay signed in.
+      await revokeSessions(manager, user.id, { except: viewer.sessionId });
+    });
+    return true;
+  }
+
+  /** The viewer an access token stands for; refused when expired, forged, logged out or banned. */
+  async authenticate(accessToken: string): Promise<Viewer> {
+    const claims = await this.signer.verifyAccessToken(accessToken);
+    if ('refused' in claims) throw unauthenticated(`Access token refused: ${claims.refused}.`);
+    const session = await this.dataSource.getRepository(AuthSession).findOne({
+      where: { id: claims.sessionId },
+      relations: { user: true },
+    });
+    if (!session?.user || session.userId !== claims.userId || session.revokedAt !== null) {
+      throw unauthenticated('Access token refused: the session has ended.');
+    }
+    if (session.user.status === UserStatus.BANNED) throw unauthenticated(`Access token refused: ${BANNED}`);
+    return { user: session.user, sessionId: session.id };
+  }
+
+  private async startSession(manager: EntityManager, user: User): Promise<AuthResult> {
+    const session = manager.create(AuthSession, { id: randomUUID(), userId: user.id, revokedAt: null });
+    await manager.save(session);
+    return this.issueTokens(manager, user, session.id);
+  }
+
+  private async issueTokens(manager: EntityManager, user: User, sessionId: string): Promise<AuthResult> {
+    const refresh = this.signer.newRefreshToken();
+    await manager.save(
+      manager.create(RefreshToken, {
+        tokenHash: refresh.hash,
+        sessionId,
+        expiresAt: new Date(Date.now() + this.refreshTokenTtlSeconds * 1000),
+        usedAt: null,
+      }),
+    );
+    const accessToken = await this.signer.signAccessToken({ userId: user.id, sessionId });
+    return { accessToken, refreshToken: refresh.token, expiresIn: this.signer.accessTokenTtlSeconds, user };
+  }
+}

@@ -1,0 +1,181 @@
+import { type DataSource, In, LessThan } from 'typeorm';
+import { Message, MessageStatus, User } from '../entities';
+import { badInput, forbidden, notFound } from '../errors';
+import { adminOnlyFieldsSent, definedOnly } from './changes';
+import { type BeforePage, DEFAULT_PAGE_SIZE } from './paging';
+import { isAdmin, requireAdmin, targetUserId, type Viewer } from './viewer';
+
+export interface MessageChanges {
+  readonly detail?: string;
+  readonly status?: MessageStatus;
+  readonly senderId?: number;
+  readonly receiverId?: number;
+}
+
+/** One entry of a user's latest chats. */
+export interface ConversationSummary {
+  readonly otherUserId: number;
+  readonly lastMessage: Message;
+  readonly unseenCount: number;
+}
+
+/** Direct messages: the legacy chat rules. */
+export class MessageService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async send(viewer: Viewer, receiverId: number, detail: string): Promise<Message> {
+    if (receiverId === viewer.user.id) throw badInput('receiverId', 'you cannot send a message to yourself.');
+    return this.dataSource.transaction(async (manager) => {
+      if (!(await manager.existsBy(User, { id: receiverId }))) throw notFound('User', receiverId);
+      const message = manager.create(Message, {
+        detail,
+        senderId: viewer.user.id,
+        receiverId,
+        status: MessageStatus.UNSEEN,
+      });
+      return manager.save(message);
+    });
+  }
+
+  async get(viewer: Viewer, id: number): Promise<Message> {
+    const message = await this.dataSource.getRepository(Message).findOneBy({ id });
+    if (!message) throw notFound('Message', id);
+    assertParticipant(viewer, message);
+    return message;
+  }
+
+  /** Sender and receiver may change only the status; an admin may change every field. */
+  async update(viewer: Viewer, id: number, changes: MessageChanges): Promise<Message> {
+    if (!isAdmin(viewer)) {
+      const refused = adminOnlyFieldsSent(changes, ['status']);
+      if (refused.length > 0) throw forbidden(`Only an admin may change ${refused.join(', ')} of a message.`);
+    }
+    return this.dataSource.transaction(async (manager) => {
+      const message = await manager.findOneBy(Message, { id });
+      if (!message) throw notFound('Message', id);
+      assertParticipant(viewer, message);
+      for (const userId of [changes.senderId, changes.receiverId]) {
+        if (userId !== undefined && !(await manager.existsBy(User, { id: userId })))
+          throw notFound('User', userId);
+      }
+      Object.assign(message, definedOnly(changes));
+      return manager.save(message);
+    });
+  }
+
+  /** The messages between a user and another, newest first, a page at a time before a message id. */
+  conversation(
+    viewer: Viewer,
+    options: BeforePage & { otherUserId: number; userId?: number },
+  ): Promise<Message[]> {
+    const userId = targetUserId(viewer, options.userId);
+    const other = options.otherUserId;
+    const before = options.before === undefined ? {} : { id: LessThan(options.before) };
+    return this.dataSource.getRepository(Message).find({
+      where: [
+        { senderId: userId, receiverId: other, ...before },
+        { senderId: other, receiverId: userId, ...before },
+      ],
+      order: { id: 'DESC' },
+      take: options.first ?? DEFAULT_PAGE_SIZE,
+    });
+  }
+
+  /** How many messages a user has received, optionally only from one sender and with one status. */
+  count(
+    viewer: Viewer,
+    options: { otherUserId?: number; status?: MessageStatus; userId?: number },
+  ): Promise<number> {
+    const receiverId = targetUserId(viewer, options.userId);
+    return this.dataSource.getRepository(Message).countBy({
+      receiverId,
+      ...(options.otherUserId === undefined ? {} : { senderId: options.otherUserId }),
+      ...(options.status === undefined ? {} : { status: options.status }),
+    });
+  }
+
+  /**
+   * A user's latest chats, newest first: one query finds the page of partners, one loads their last messages
+   * and one counts the unseen messages from each, whatever the page size.
+   */
+  async conversations(
+    viewer: Viewer,
+    options: BeforePage & { userId?: number },
+  ): Promise<ConversationSummary[]> {
+    const userId = targetUserId(viewer, options.userId);
+    const rows: { other_id: number; last_id: number }[] = await this.dataSource.query(
+      `SELECT other_id, max(message_id) AS last_id
+         FROM (SELECT receiver_id AS other_id, message_id FROM messages WHERE sender_id = $1
+               UNION ALL
+               SELECT sender_id AS other_id, message_id FROM messages WHERE receiver_id = $1) AS mine
+        GROUP BY other_id
+       HAVING $2::int IS NULL OR max(message_id) < $2::int
+        ORDER BY last_id DESC
+        LIMIT $3`,
+      [userId, options.before ?? null, options.first ?? DEFAULT_PAGE_SIZE],
+    );
+    if (rows.length === 0) return [];
+    const otherIds = rows.map((row) => row.other_id);
+    const [messages, unseen] = await Promise.all([
+      this.dataSource.getRepository(Message).findBy({ id: In(rows.map((row) => row.last_id)) }),
+      this.dataSource
+        .getRepository(Message)
+        .createQueryBuilder('m')
+        .select('m.senderId', 'sender_id')
+        .addSelect('count(*)::int', 'unseen')
+        .where('m.receiverId = :userId', { userId })
+        .andWhere('m.status = :status', { status: MessageStatus.UNSEEN })
+        .andWhere('m.senderId IN (:...otherIds)', { otherIds })
+        .groupBy('m.senderId')
+        .getRawMany<{ sender_id: number; unseen: number }>(),
+    ]);
+    const messageById = new Map(messages.map((m) => [m.id, m]));
+    const unseenBySender = new Map(unseen.map((u) => [u.sender_id, u.unseen]));
+    return rows.map((row) => ({
+      otherUserId: row.other_id,
+      lastMessage: messageById.get(row.last_id) as Message,
+      unseenCount: unseenBySender.get(row.other_id) ?? 0,
+    }));
+  }
+
+  /** How many people have sent the viewer messages the viewer has not seen. */
+  async unseenConversationCount(viewer: Viewer): Promise<number> {
+    const row = await this.dataSource
+      .getRepository(Message)
+      .createQueryBuilder('m')
+      .select('count(DISTINCT m.senderId)::int', 'count')
+      .where('m.receiverId = :userId', { userId: viewer.user.id })
+      .andWhere('m.status = :status', { status: MessageStatus.UNSEEN })
+      .getRawOne<{ count: number }>();
+    return row?.count ?? 0;
+  }
+
+  all(viewer: Viewer, page: BeforePage): Promise<Message[]> {
+    requireAdmin(viewer);
+    return this.dataSource.getRepository(Message).find({
+      where: page.before === undefined ? {} : { id: LessThan(page.before) },
+      order: { id: 'DESC' },
+      take: page.first ?? DEFAULT_PAGE_SIZE,
+    });
+  }
+
+  /** Marks every unseen message from one user to the viewer as seen; returns how many changed. */
+  async markConversationSeen(viewer: Viewer, otherUserId: number): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const unseen = await manager.find(Message, {
+        where: { senderId: otherUserId, receiverId: viewer.user.id, status: MessageStatus.UNSEEN },
+        order: { id: 'ASC' },
+        lock: { mode: 'pessimistic_write' },
+      });
+      for (const message of unseen) message.status = MessageStatus.SEEN;
+      // save(), not update(): the entity subscribers need each row's old and new values.
+      await manager.save(unseen);
+      return unseen.length;
+    });
+  }
+}
+
+function assertParticipant(viewer: Viewer, message: Message): void {
+  const mine = message.senderId === viewer.user.id || message.receiverId === viewer.user.id;
+  if (!mine && !isAdmin(viewer)) throw forbidden('You may only access messages you sent or received.');
+}

@@ -1,0 +1,35 @@
+import type { DataSource } from 'typeorm';
+import { AuthService } from './auth.service';
+import { MessageService } from './message.service';
+import { NotificationService } from './notification.service';
+import { PasswordHasher } from './password-hasher';
+import { TokenSigner } from './token-signer';
+import { UserService } from './user.service';
+
+export interface Services {
+  readonly auth: AuthService;
+  readonly users: UserService;
+  readonly messages: MessageService;
+  readonly notifications: NotificationService;
+  readonly hasher: PasswordHasher;
+}
+
+export interface ServiceSettings {
+  readonly jwtSecret: string;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+}
+
+/** Wires the services of one server around its DataSource. */
+export function createServices(dataSource: DataSource, settings: ServiceSettings): Services {
+  const hasher = new PasswordHasher();
+  const users = new UserService(dataSource);
+  const signer = new TokenSigner(settings.jwtSecret, settings.accessTokenTtlSeconds);
+  return {
+    auth: new AuthService(dataSource, users, hasher, signer, settings.refreshTokenTtlSeconds),
+    users,
+    messages: new MessageService(dataSource),
+    notifications: new NotificationService(dataSource),
+    hasher,
+  };
+}

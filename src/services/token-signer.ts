@@ -1,0 +1,55 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { errors, jwtVerify, SignJWT } from 'jose';
+
+export interface AccessClaims {
+  readonly userId: number;
+  readonly sessionId: string;
+}
+
+const ALGORITHM = 'HS256';
+const ISSUER = 'jobwarehouse';
+
+/** Signs and verifies access JWTs and makes opaque refresh tokens. */
+export class TokenSigner {
+  private readonly key: Uint8Array;
+
+  constructor(
+    secret: string,
+    readonly accessTokenTtlSeconds: number,
+  ) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  signAccessToken(claims: AccessClaims): Promise<string> {
+    return new SignJWT({ sid: claims.sessionId })
+      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+      .setSubject(String(claims.userId))
+      .setIssuer(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime(`${this.accessTokenTtlSeconds}s`)
+      .sign(this.key);
+  }
+
+  /** The claims of a valid token, or a reason it was refused. */
+  async verifyAccessToken(token: string): Promise<AccessClaims | { refused: string }> {
+    try {
+      // The algorithm is pinned, so a token signed with `none` or another key type is refused.
+      const { payload } = await jwtVerify(token, this.key, { algorithms: [ALGORITHM], issuer: ISSUER });
+      const userId = Number(payload.sub);
+      if (!Number.isInteger(userId) || typeof payload.sid !== 'string') return { refused: 'malformed token' };
+      return { userId, sessionId: payload.sid };
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) return { refused: 'token expired' };
+      return { refused: 'invalid token' };
+    }
+  }
+
+  newRefreshToken(): { token: string; hash: string } {
+    const token = randomBytes(32).toString('base64url');
+    return { token, hash: TokenSigner.hashRefreshToken(token) };
+  }
+
+  static hashRefreshToken(token: string): string {
+    return createHash('sha256').update(token).digest('hex');
+  }
+}

@@ -1,0 +1,138 @@
+import { type DataSource, type EntityManager, ILike, MoreThan } from 'typeorm';
+import { User, UserStatus, type UserRole } from '../entities';
+import { badInput, conflict, notFound } from '../errors';
+import { definedOnly } from './changes';
+import { uniqueViolation } from './db-errors';
+import { DEFAULT_PAGE_SIZE } from './paging';
+import { revokeSessions } from './session-revocation';
+import { requireAdmin, type Viewer } from './viewer';
+
+export interface NewUser {
+  readonly email: string;
+  /** Already hashed. */
+  readonly password: string;
+  readonly name: string;
+  readonly phonenumber: string;
+  readonly address: string;
+  readonly role: UserRole;
+  readonly imageLink?: string | null;
+}
+
+export interface ProfileChanges {
+  readonly email?: string;
+  readonly name?: string;
+  readonly phonenumber?: string;
+  readonly address?: string;
+  readonly imageLink?: string | null;
+}
+
+export const SEARCH_LIMIT = 25;
+
+/** Accounts: creating, reading, searching, profiles and bans. */
+export class UserService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Creates an account; a taken email or phone number is a CONFLICT naming the field. */
+  async create(data: NewUser, manager: EntityManager = this.dataSource.manager): Promise<User> {
+    const user = manager.create(User, {
+      ...data,
+      email: normalizeEmail(data.email),
+      phonenumber: data.phonenumber.trim(),
+      imageLink: data.imageLink ?? null,
+      status: UserStatus.ACTIVE,
+    });
+    await this.assertUnique(manager, user);
+    return this.saveUnique(manager, user);
+  }
+
+  async get(id: number): Promise<User> {
+    const user = await this.dataSource.getRepository(User).findOneBy({ id });
+    if (!user) throw notFound('User', id);
+    return user;
+  }
+
+  /** Active users whose name, email or phone number contains the text. */
+  search(query: string, first = SEARCH_LIMIT): Promise<User[]> {
+    const pattern = `%${escapeLike(query.trim())}%`;
+    return this.dataSource.getRepository(User).find({
+      where: ['name', 'email', 'phonenumber'].map((column) => ({
+        [column]: ILike(pattern),
+        status: UserStatus.ACTIVE,
+      })),
+      order: { name: 'ASC', id: 'ASC' },
+      take: Math.min(first, SEARCH_LIMIT),
+    });
+  }
+
+  /** Every user, oldest first, for admins; `after` is the last id of the previous page. */
+  list(viewer: Viewer, options: { search?: string; first?: number; after?: number }): Promise<User[]> {
+    requireAdmin(viewer);
+    const after = options.after === undefined ? {} : { id: MoreThan(options.after) };
+    const search = options.search?.trim();
+    const where =
+      search === undefined || search === ''
+        ? [after]
+        : ['name', 'email', 'phonenumber'].map((column) => ({
+            ...after,
+            [column]: ILike(`%${escapeLike(search)}%`),
+          }));
+    return this.dataSource.getRepository(User).find({
+      where,
+      order: { id: 'ASC' },
+      take: options.first ?? DEFAULT_PAGE_SIZE,
+    });
+  }
+
+  async updateProfile(viewer: Viewer, changes: ProfileChanges): Promise<User> {
+    return this.dataSource.transaction(async (manager) => {
+      const user = await manager.findOneByOrFail(User, { id: viewer.user.id });
+      const { email, phonenumber, ...rest } = definedOnly(changes);
+      Object.assign(user, rest);
+      if (email !== undefined) user.email = normalizeEmail(email);
+      if (phonenumber !== undefined) user.phonenumber = phonenumber.trim();
+      // Unlike the other fields, null is a value here: it removes the picture.
+      if (changes.imageLink === null) user.imageLink = null;
+      await this.assertUnique(manager, user);
+      return this.saveUnique(manager, user);
+    });
+  }
+
+  /** Bans or unbans a user; a ban ends every session of theirs at once. */
+  async setStatus(viewer: Viewer, userId: number, status: UserStatus): Promise<User> {
+    requireAdmin(viewer);
+    if (userId === viewer.user.id) throw badInput('userId', 'an admin cannot change their own status.');
+    return this.dataSource.transaction(async (manager) => {
+      const user = await manager.findOneBy(User, { id: userId });
+      if (!user) throw notFound('User', userId);
+      user.status = status;
+      await manager.save(user);
+      if (status === UserStatus.BANNED) await revokeSessions(manager, user.id);
+      return user;
+    });
+  }
+
+  private async assertUnique(manager: EntityManager, user: User): Promise<void> {
+    const taken = await manager.find(User, {
+      where: [{ email: user.email }, { phonenumber: user.phonenumber }],
+      select: { id: true, email: true, phonenumber: true },
+    });
+    const others = taken.filter((other) => other.id !== user.id);
+    if (others.some((other) => other.email === user.email)) throw conflict('email', 'is already registered.');
+    if (others.length > 0) throw conflict('phonenumber', 'is already registered.');
+  }
+
+  /** Saves, turning a unique violation from a concurrent write into the same CONFLICT the check gives. */
+  private async saveUnique(manager: EntityManager, user: User): Promise<User> {
+    try {
+      return await manager.save(user);
+    } catch (error) {
+      const violated = uniqueViolation(error);
+      if (violated === undefined) throw error;
+      throw conflict(violated.includes('phonenumber') ? 'phonenumber' : 'email', 'is already registered.');
+    }
+  }
+}
+
+export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+
+const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
