@@ -1,9 +1,12 @@
 import 'reflect-metadata';
+import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/config';
 import { createLogger } from './logger';
 import { startServer } from './server';
 
 async function main(): Promise<void> {
+  // A local .env is a convenience; variables already set in the environment win over it.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   let config;
   try {
     config = loadConfig();

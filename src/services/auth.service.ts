@@ -109,10 +109,13 @@ export class AuthService {
   async authenticate(accessToken: string): Promise<Viewer> {
     const claims = await this.signer.verifyAccessToken(accessToken);
     if ('refused' in claims) throw unauthenticated(`Access token refused: ${claims.refused}.`);
-    const session = await this.dataSource.getRepository(AuthSession).findOne({
-      where: { id: claims.sessionId },
-      relations: { user: true },
-    });
+    // One statement per request: findOne() with a relation would add a second, DISTINCT query for its LIMIT.
+    const session = await this.dataSource
+      .getRepository(AuthSession)
+      .createQueryBuilder('session')
+      .innerJoinAndSelect('session.user', 'user')
+      .where('session.id = :id', { id: claims.sessionId })
+      .getOne();
     if (!session?.user || session.userId !== claims.userId || session.revokedAt !== null) {
       throw unauthenticated('Access token refused: the session has ended.');
     }

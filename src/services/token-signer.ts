@@ -8,6 +8,7 @@ export interface AccessClaims {
 
 const ALGORITHM = 'HS256';
 const ISSUER = 'jobwarehouse';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Signs and verifies access JWTs and makes opaque refresh tokens. */
 export class TokenSigner {
@@ -36,7 +37,9 @@ export class TokenSigner {
       // The algorithm is pinned, so a token signed with `none` or another key type is refused.
       const { payload } = await jwtVerify(token, this.key, { algorithms: [ALGORITHM], issuer: ISSUER });
       const userId = Number(payload.sub);
-      if (!Number.isInteger(userId) || typeof payload.sid !== 'string') return { refused: 'malformed token' };
+      if (!Number.isInteger(userId) || typeof payload.sid !== 'string' || !UUID.test(payload.sid)) {
+        return { refused: 'malformed token' };
+      }
       return { userId, sessionId: payload.sid };
     } catch (error) {
       if (error instanceof errors.JWTExpired) return { refused: 'token expired' };

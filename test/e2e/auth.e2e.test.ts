@@ -3,11 +3,13 @@ import { ADMIN, createUser, LOGIN, newUserInput, REGISTER } from '../fixtures/us
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/test-server';
 
 const ME = 'query { me { id email name role status } }';
-const REFRESH = 'mutation R($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken tokenType } }';
+const REFRESH =
+  'mutation R($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken tokenType } }';
 const LOGOUT = 'mutation { logout }';
 const CHANGE_PASSWORD =
   'mutation C($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }';
-const UPDATE_PROFILE = 'mutation U($input: UpdateProfileInput!) { updateProfile(input: $input) { id name email phonenumber imageLink } }';
+const UPDATE_PROFILE =
+  'mutation U($input: UpdateProfileInput!) { updateProfile(input: $input) { id name email phonenumber imageLink } }';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -30,7 +32,12 @@ describe('register', () => {
   it('creates an account, logs it in and returns tokens', async () => {
     const input = newUserInput({ email: 'Mixed.Case@Example.com' });
     const { register } = await t.client.ok<{
-      register: { accessToken: string; tokenType: string; expiresIn: number; user: { email: string; role: string } };
+      register: {
+        accessToken: string;
+        tokenType: string;
+        expiresIn: number;
+        user: { email: string; role: string };
+      };
     }>(REGISTER, { input });
     expect(register.tokenType).toBe('bearer');
     expect(register.expiresIn).toBe(900);
@@ -41,10 +48,14 @@ describe('register', () => {
 
   it('refuses a taken email or phone number with CONFLICT naming the field', async () => {
     const first = await createUser(t.client);
-    const dupEmail = await t.client.fails(REGISTER, { input: newUserInput({ email: first.email.toUpperCase() }) });
+    const dupEmail = await t.client.fails(REGISTER, {
+      input: newUserInput({ email: first.email.toUpperCase() }),
+    });
     expect(dupEmail.extensions?.code).toBe('CONFLICT');
     expect(dupEmail.message).toContain('email');
-    const dupPhone = await t.client.fails(REGISTER, { input: newUserInput({ phonenumber: first.phonenumber }) });
+    const dupPhone = await t.client.fails(REGISTER, {
+      input: newUserInput({ phonenumber: first.phonenumber }),
+    });
     expect(dupPhone.extensions?.code).toBe('CONFLICT');
     expect(dupPhone.message).toContain('phonenumber');
   });
@@ -108,7 +119,10 @@ describe('access tokens', () => {
     const user = await createUser(t.client);
     const [, payload] = user.token.split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { sub: string; sid: string };
-    const forged = await signed({ sub: claims.sub, sid: claims.sid }, 'another-secret-of-sufficient-length-123');
+    const forged = await signed(
+      { sub: claims.sub, sid: claims.sid },
+      'another-secret-of-sufficient-length-123',
+    );
     const expired = await signed({ sub: claims.sub, sid: claims.sid }, TEST_JWT_SECRET, '-1m');
     const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
     const unsigned = `${header}.${payload}.`;
@@ -132,29 +146,35 @@ describe('access tokens', () => {
 describe('refresh tokens', () => {
   it('rotates: a refresh token works once and the new one works', async () => {
     const user = await createUser(t.client);
-    const { refreshToken: first } = await t.client.ok<{ refreshToken: { accessToken: string; refreshToken: string; tokenType: string } }>(
-      REFRESH,
-      { t: user.refreshToken },
-    );
+    const { refreshToken: first } = await t.client.ok<{
+      refreshToken: { accessToken: string; refreshToken: string; tokenType: string };
+    }>(REFRESH, { t: user.refreshToken });
     expect(first.tokenType).toBe('bearer');
     expect(first.refreshToken).not.toBe(user.refreshToken);
     await t.client.ok(ME, {}, first.accessToken);
-    const second = await t.client.ok<{ refreshToken: { refreshToken: string } }>(REFRESH, { t: first.refreshToken });
+    const second = await t.client.ok<{ refreshToken: { refreshToken: string } }>(REFRESH, {
+      t: first.refreshToken,
+    });
     expect(second.refreshToken.refreshToken).not.toBe(first.refreshToken);
   });
 
   it('revokes the whole session when a spent refresh token is presented again', async () => {
     const user = await createUser(t.client);
-    const rotated = await t.client.ok<{ refreshToken: { accessToken: string; refreshToken: string } }>(REFRESH, {
-      t: user.refreshToken,
-    });
+    const rotated = await t.client.ok<{ refreshToken: { accessToken: string; refreshToken: string } }>(
+      REFRESH,
+      {
+        t: user.refreshToken,
+      },
+    );
     const reuse = await t.client.fails(REFRESH, { t: user.refreshToken });
     expect(reuse.extensions?.code).toBe('UNAUTHENTICATED');
     // The thief's replay ended the session: the legitimate new tokens stop working too.
     expect((await t.client.fails(REFRESH, { t: rotated.refreshToken.refreshToken })).extensions?.code).toBe(
       'UNAUTHENTICATED',
     );
-    expect((await t.client.fails(ME, {}, rotated.refreshToken.accessToken)).extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await t.client.fails(ME, {}, rotated.refreshToken.accessToken)).extensions?.code).toBe(
+      'UNAUTHENTICATED',
+    );
     // Another login still works.
     await t.client.ok(LOGIN, { email: user.email, password: user.password });
   });
@@ -174,7 +194,9 @@ describe('logout', () => {
     });
     expect(await t.client.ok(LOGOUT, {}, user.token)).toEqual({ logout: true });
     expect((await t.client.fails(ME, {}, user.token)).extensions?.code).toBe('UNAUTHENTICATED');
-    expect((await t.client.fails(REFRESH, { t: user.refreshToken })).extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await t.client.fails(REFRESH, { t: user.refreshToken })).extensions?.code).toBe(
+      'UNAUTHENTICATED',
+    );
     await t.client.ok(ME, {}, other.login.accessToken);
   });
 
@@ -186,7 +208,11 @@ describe('logout', () => {
 describe('changePassword', () => {
   it('refuses a wrong current password and keeps the old one', async () => {
     const user = await createUser(t.client);
-    const error = await t.client.fails(CHANGE_PASSWORD, { c: 'not-my-password', n: 'brand-new-password' }, user.token);
+    const error = await t.client.fails(
+      CHANGE_PASSWORD,
+      { c: 'not-my-password', n: 'brand-new-password' },
+      user.token,
+    );
     expect(error.extensions?.code).toBe('BAD_USER_INPUT');
     expect(error.message).toContain('currentPassword');
     await t.client.ok(LOGIN, { email: user.email, password: user.password });
@@ -207,9 +233,9 @@ describe('changePassword', () => {
       password: user.password,
     });
     await t.client.ok(CHANGE_PASSWORD, { c: user.password, n: 'brand-new-password' }, user.token);
-    expect((await t.client.fails(LOGIN, { email: user.email, password: user.password })).extensions?.code).toBe(
-      'UNAUTHENTICATED',
-    );
+    expect(
+      (await t.client.fails(LOGIN, { email: user.email, password: user.password })).extensions?.code,
+    ).toBe('UNAUTHENTICATED');
     await t.client.ok(LOGIN, { email: user.email, password: 'brand-new-password' });
     await t.client.ok(ME, {}, user.token);
     expect((await t.client.fails(ME, {}, other.login.accessToken)).extensions?.code).toBe('UNAUTHENTICATED');
@@ -242,7 +268,11 @@ describe('updateProfile', () => {
   it("refuses another user's email with CONFLICT and changes nothing", async () => {
     const user = await createUser(t.client);
     const other = await createUser(t.client);
-    const error = await t.client.fails(UPDATE_PROFILE, { input: { email: other.email, name: 'X' } }, user.token);
+    const error = await t.client.fails(
+      UPDATE_PROFILE,
+      { input: { email: other.email, name: 'X' } },
+      user.token,
+    );
     expect(error.extensions?.code).toBe('CONFLICT');
     const { me } = await t.client.ok<{ me: { email: string; name: string } }>(ME, {}, user.token);
     expect(me).toEqual(expect.objectContaining({ email: user.email, name: user.name }));

@@ -7,7 +7,8 @@ const UPDATE = `mutation U($id: ID!, $input: UpdateMessageInput!) { updateMessag
 const CONVERSATION = `query C($other: ID!, $first: Int, $before: ID, $userId: ID) {
   conversation(otherUserId: $other, first: $first, before: $before, userId: $userId) { id detail senderId receiverId }
 }`;
-const COUNT = 'query N($other: ID, $status: MessageStatus, $userId: ID) { messageCount(otherUserId: $other, status: $status, userId: $userId) }';
+const COUNT =
+  'query N($other: ID, $status: MessageStatus, $userId: ID) { messageCount(otherUserId: $other, status: $status, userId: $userId) }';
 const CONVERSATIONS = `query L($first: Int, $before: ID, $userId: ID) {
   conversations(first: $first, before: $before, userId: $userId) {
     otherUser { id name } lastMessage { id detail senderId } unseenCount
@@ -78,12 +79,13 @@ describe('message', () => {
     const [a, b, c] = await trio();
     const sent = await sendMessage(t.client, a.token, b.id, 'private');
     for (const token of [a.token, b.token, admin.token]) {
-      const { message } = await t.client.ok<{ message: { sender: { id: string }; receiver: { id: string } } }>(
-        GET,
-        { id: sent.id },
-        token,
-      );
-      expect(message).toMatchObject({ sender: { id: a.id, name: a.name }, receiver: { id: b.id, name: b.name } });
+      const { message } = await t.client.ok<{
+        message: { sender: { id: string }; receiver: { id: string } };
+      }>(GET, { id: sent.id }, token);
+      expect(message).toMatchObject({
+        sender: { id: a.id, name: a.name },
+        receiver: { id: b.id, name: b.name },
+      });
     }
     expect((await t.client.fails(GET, { id: sent.id }, c.token)).extensions?.code).toBe('FORBIDDEN');
     expect((await t.client.fails(GET, { id: sent.id })).extensions?.code).toBe('UNAUTHENTICATED');
@@ -96,7 +98,11 @@ describe('updateMessage', () => {
   it('lets the receiver and the sender change the status', async () => {
     const [a, b] = await trio();
     const sent = await sendMessage(t.client, a.token, b.id, 'hi');
-    const seen = await t.client.ok<{ updateMessage: MessageData }>(UPDATE, { id: sent.id, input: { status: 'SEEN' } }, b.token);
+    const seen = await t.client.ok<{ updateMessage: MessageData }>(
+      UPDATE,
+      { id: sent.id, input: { status: 'SEEN' } },
+      b.token,
+    );
     expect(seen.updateMessage.status).toBe('SEEN');
     const hidden = await t.client.ok<{ updateMessage: MessageData }>(
       UPDATE,
@@ -109,7 +115,11 @@ describe('updateMessage', () => {
   it('refuses other fields from a participant, and any change from another user, changing nothing', async () => {
     const [a, b, c] = await trio();
     const sent = await sendMessage(t.client, a.token, b.id, 'original');
-    const detail = await t.client.fails(UPDATE, { id: sent.id, input: { detail: 'edited', status: 'SEEN' } }, a.token);
+    const detail = await t.client.fails(
+      UPDATE,
+      { id: sent.id, input: { detail: 'edited', status: 'SEEN' } },
+      a.token,
+    );
     expect(detail.extensions?.code).toBe('FORBIDDEN');
     const receiver = await t.client.fails(UPDATE, { id: sent.id, input: { receiverId: c.id } }, b.token);
     expect(receiver.extensions?.code).toBe('FORBIDDEN');
@@ -122,17 +132,27 @@ describe('updateMessage', () => {
   it('lets an admin change every field, and checks the users exist', async () => {
     const [a, b, c] = await trio();
     const sent = await sendMessage(t.client, a.token, b.id, 'original');
-    const missing = await t.client.fails(UPDATE, { id: sent.id, input: { receiverId: '888888' } }, admin.token);
+    const missing = await t.client.fails(
+      UPDATE,
+      { id: sent.id, input: { receiverId: '888888' } },
+      admin.token,
+    );
     expect(missing.extensions?.code).toBe('NOT_FOUND');
     const { updateMessage } = await t.client.ok<{ updateMessage: MessageData }>(
       UPDATE,
       { id: sent.id, input: { detail: 'moderated', receiverId: c.id, status: 'HIDDEN' } },
       admin.token,
     );
-    expect(updateMessage).toMatchObject({ detail: 'moderated', receiverId: c.id, status: 'HIDDEN', senderId: a.id });
-    expect((await t.client.fails(UPDATE, { id: '777777', input: { status: 'SEEN' } }, admin.token)).extensions?.code).toBe(
-      'NOT_FOUND',
-    );
+    expect(updateMessage).toMatchObject({
+      detail: 'moderated',
+      receiverId: c.id,
+      status: 'HIDDEN',
+      senderId: a.id,
+    });
+    expect(
+      (await t.client.fails(UPDATE, { id: '777777', input: { status: 'SEEN' } }, admin.token)).extensions
+        ?.code,
+    ).toBe('NOT_FOUND');
   });
 });
 
@@ -207,11 +227,9 @@ describe('counts, latest chats and marking seen', () => {
     await sendMessage(t.client, b.token, a.id, 'from b');
     await sendMessage(t.client, c.token, a.id, 'from c');
     const last = await sendMessage(t.client, d.token, a.id, 'from d');
-    const page1 = await t.client.ok<{ conversations: { otherUser: { id: string }; lastMessage: { id: string } }[] }>(
-      CONVERSATIONS,
-      { first: 2 },
-      a.token,
-    );
+    const page1 = await t.client.ok<{
+      conversations: { otherUser: { id: string }; lastMessage: { id: string } }[];
+    }>(CONVERSATIONS, { first: 2 }, a.token);
     expect(page1.conversations.map((x) => x.otherUser.id)).toEqual([d.id, c.id]);
     expect(page1.conversations[0].lastMessage.id).toBe(last.id);
     const page2 = await t.client.ok<{ conversations: { otherUser: { id: string } }[] }>(
@@ -226,9 +244,15 @@ describe('counts, latest chats and marking seen', () => {
     const [a, b, c] = await trio();
     await sendMessage(t.client, b.token, a.id, 'hello');
     expect((await t.client.fails(COUNT, { userId: a.id }, c.token)).extensions?.code).toBe('FORBIDDEN');
-    expect((await t.client.fails(CONVERSATIONS, { userId: a.id }, c.token)).extensions?.code).toBe('FORBIDDEN');
+    expect((await t.client.fails(CONVERSATIONS, { userId: a.id }, c.token)).extensions?.code).toBe(
+      'FORBIDDEN',
+    );
     expect(await t.client.ok(COUNT, { userId: a.id }, admin.token)).toEqual({ messageCount: 1 });
-    const { conversations } = await t.client.ok<{ conversations: unknown[] }>(CONVERSATIONS, { userId: a.id }, admin.token);
+    const { conversations } = await t.client.ok<{ conversations: unknown[] }>(
+      CONVERSATIONS,
+      { userId: a.id },
+      admin.token,
+    );
     expect(conversations).toHaveLength(1);
     // A user's own id in userId is no escalation.
     expect(await t.client.ok(COUNT, { userId: a.id }, a.token)).toEqual({ messageCount: 1 });
@@ -237,7 +261,9 @@ describe('counts, latest chats and marking seen', () => {
   it('refuses markConversationSeen without a login or with a bad id', async () => {
     const [a] = await trio();
     expect((await t.client.fails(MARK_SEEN, { other: a.id })).extensions?.code).toBe('UNAUTHENTICATED');
-    expect((await t.client.fails(MARK_SEEN, { other: 'x' }, a.token)).extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await t.client.fails(MARK_SEEN, { other: 'x' }, a.token)).extensions?.code).toBe(
+      'BAD_USER_INPUT',
+    );
   });
 });
 
@@ -246,9 +272,17 @@ describe('allMessages', () => {
     const [a, b] = await trio();
     const first = await sendMessage(t.client, a.token, b.id, 'one');
     const second = await sendMessage(t.client, b.token, a.id, 'two');
-    const { allMessages } = await t.client.ok<{ allMessages: { id: string }[] }>(ALL, { first: 2 }, admin.token);
+    const { allMessages } = await t.client.ok<{ allMessages: { id: string }[] }>(
+      ALL,
+      { first: 2 },
+      admin.token,
+    );
     expect(allMessages.map((m) => m.id)).toEqual([second.id, first.id]);
-    const older = await t.client.ok<{ allMessages: { id: string }[] }>(ALL, { first: 1, before: second.id }, admin.token);
+    const older = await t.client.ok<{ allMessages: { id: string }[] }>(
+      ALL,
+      { first: 1, before: second.id },
+      admin.token,
+    );
     expect(older.allMessages.map((m) => m.id)).toEqual([first.id]);
     expect((await t.client.fails(ALL, {}, a.token)).extensions?.code).toBe('FORBIDDEN');
   });

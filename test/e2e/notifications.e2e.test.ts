@@ -8,7 +8,8 @@ const UPDATE = `mutation U($id: ID!, $input: UpdateNotificationInput!) { updateN
 const LIST = `query L($status: NotificationStatus, $first: Int, $before: ID, $userId: ID) {
   notifications(status: $status, first: $first, before: $before, userId: $userId) { id title status }
 }`;
-const COUNT = 'query N($status: NotificationStatus, $userId: ID) { notificationCount(status: $status, userId: $userId) }';
+const COUNT =
+  'query N($status: NotificationStatus, $userId: ID) { notificationCount(status: $status, userId: $userId) }';
 const MARK_ALL = 'mutation { markAllNotificationsSeen }';
 const ALL = 'query A($first: Int, $before: ID) { allNotifications(first: $first, before: $before) { id } }';
 
@@ -47,7 +48,12 @@ describe('createNotification', () => {
     const a = await createUser(t.client);
     const b = await createUser(t.client);
     const [single] = await notify({ receiverId: a.id, title: 'Welcome' });
-    expect(single).toMatchObject({ title: 'Welcome', status: 'UNSEEN', receiverId: a.id, receiver: { id: a.id } });
+    expect(single).toMatchObject({
+      title: 'Welcome',
+      status: 'UNSEEN',
+      receiverId: a.id,
+      receiver: { id: a.id },
+    });
     const many = await notify({ receiverIds: [a.id, b.id, a.id] });
     expect(many.map((n) => n.receiverId).sort()).toEqual([a.id, b.id].sort());
     expect(await count(a.token)).toBe(2);
@@ -87,10 +93,12 @@ describe('reading notifications', () => {
     const a = await createUser(t.client);
     const b = await createUser(t.client);
     const [n] = await notify({ receiverId: a.id });
-    expect((await t.client.ok<{ notification: NotificationData }>(GET, { id: n.id }, a.token)).notification.id).toBe(n.id);
-    expect((await t.client.ok<{ notification: NotificationData }>(GET, { id: n.id }, admin.token)).notification.id).toBe(
-      n.id,
-    );
+    expect(
+      (await t.client.ok<{ notification: NotificationData }>(GET, { id: n.id }, a.token)).notification.id,
+    ).toBe(n.id);
+    expect(
+      (await t.client.ok<{ notification: NotificationData }>(GET, { id: n.id }, admin.token)).notification.id,
+    ).toBe(n.id);
     expect((await t.client.fails(GET, { id: n.id }, b.token)).extensions?.code).toBe('FORBIDDEN');
     expect((await t.client.fails(GET, { id: '999999' }, a.token)).extensions?.code).toBe('NOT_FOUND');
   });
@@ -127,7 +135,11 @@ describe('reading notifications', () => {
   it('lists all notifications for admins only', async () => {
     const a = await createUser(t.client);
     const [n] = await notify({ receiverId: a.id });
-    const { allNotifications } = await t.client.ok<{ allNotifications: { id: string }[] }>(ALL, { first: 1 }, admin.token);
+    const { allNotifications } = await t.client.ok<{ allNotifications: { id: string }[] }>(
+      ALL,
+      { first: 1 },
+      admin.token,
+    );
     expect(allNotifications).toEqual([{ id: n.id }]);
     expect((await t.client.fails(ALL, {}, a.token)).extensions?.code).toBe('FORBIDDEN');
     expect((await t.client.fails(ALL, { first: 500 }, admin.token)).extensions?.code).toBe('BAD_USER_INPUT');
@@ -143,7 +155,9 @@ describe('updateNotification', () => {
     expect(title.extensions?.code).toBe('FORBIDDEN');
     const stranger = await t.client.fails(UPDATE, { id: n.id, input: { status: 'SEEN' } }, b.token);
     expect(stranger.extensions?.code).toBe('FORBIDDEN');
-    expect((await t.client.ok<{ notification: NotificationData }>(GET, { id: n.id }, a.token)).notification).toMatchObject({
+    expect(
+      (await t.client.ok<{ notification: NotificationData }>(GET, { id: n.id }, a.token)).notification,
+    ).toMatchObject({
       title: 'Original',
       status: 'UNSEEN',
     });
@@ -164,7 +178,12 @@ describe('updateNotification', () => {
       { id: n.id, input: { title: 'New', detail: 'New detail', status: 'HIDDEN', receiverId: b.id } },
       admin.token,
     );
-    expect(updateNotification).toMatchObject({ title: 'New', detail: 'New detail', status: 'HIDDEN', receiverId: b.id });
+    expect(updateNotification).toMatchObject({
+      title: 'New',
+      detail: 'New detail',
+      status: 'HIDDEN',
+      receiverId: b.id,
+    });
     const missing = await t.client.fails(UPDATE, { id: n.id, input: { receiverId: '999999' } }, admin.token);
     expect(missing.extensions?.code).toBe('NOT_FOUND');
   });

@@ -3,8 +3,10 @@ import { startTestServer, type TestServer } from '../support/test-server';
 
 const USER = 'query U($id: ID!) { user(id: $id) { id name email status } }';
 const SEARCH = 'query S($q: String!, $first: Int) { searchUsers(query: $q, first: $first) { id } }';
-const USERS = 'query L($search: String, $first: Int, $after: ID) { users(search: $search, first: $first, after: $after) { id } }';
-const SET_STATUS = 'mutation B($id: ID!, $status: UserStatus!) { setUserStatus(userId: $id, status: $status) { id status } }';
+const USERS =
+  'query L($search: String, $first: Int, $after: ID) { users(search: $search, first: $first, after: $after) { id } }';
+const SET_STATUS =
+  'mutation B($id: ID!, $status: UserStatus!) { setUserStatus(userId: $id, status: $status) { id status } }';
 const ME = 'query { me { id } }';
 
 let t: TestServer;
@@ -34,11 +36,23 @@ describe('user', () => {
 describe('searchUsers', () => {
   it('finds active users by name, email or phone, at most 25', async () => {
     const a = await createUser(t.client, { name: 'Zebediah Quill' });
-    const { searchUsers: byName } = await t.client.ok<{ searchUsers: { id: string }[] }>(SEARCH, { q: 'zebediah' }, a.token);
+    const { searchUsers: byName } = await t.client.ok<{ searchUsers: { id: string }[] }>(
+      SEARCH,
+      { q: 'zebediah' },
+      a.token,
+    );
     expect(byName.map((u) => u.id)).toEqual([a.id]);
-    const byEmail = await t.client.ok<{ searchUsers: { id: string }[] }>(SEARCH, { q: a.email.split('@')[0] }, a.token);
+    const byEmail = await t.client.ok<{ searchUsers: { id: string }[] }>(
+      SEARCH,
+      { q: a.email.split('@')[0] },
+      a.token,
+    );
     expect(byEmail.searchUsers.map((u) => u.id)).toEqual([a.id]);
-    const byPhone = await t.client.ok<{ searchUsers: { id: string }[] }>(SEARCH, { q: a.phonenumber.slice(-6) }, a.token);
+    const byPhone = await t.client.ok<{ searchUsers: { id: string }[] }>(
+      SEARCH,
+      { q: a.phonenumber.slice(-6) },
+      a.token,
+    );
     expect(byPhone.searchUsers.map((u) => u.id)).toContain(a.id);
     const wildcard = await t.client.ok<{ searchUsers: unknown[] }>(SEARCH, { q: '%' }, a.token);
     expect(wildcard.searchUsers).toEqual([]);
@@ -52,7 +66,11 @@ describe('users (admin)', () => {
   it('pages every user by id with after, and searches', async () => {
     const a = await createUser(t.client, { name: 'Paging Person One' });
     const b = await createUser(t.client, { name: 'Paging Person Two' });
-    const page = await t.client.ok<{ users: { id: string }[] }>(USERS, { search: 'paging person', first: 1 }, admin.token);
+    const page = await t.client.ok<{ users: { id: string }[] }>(
+      USERS,
+      { search: 'paging person', first: 1 },
+      admin.token,
+    );
     expect(page.users.map((u) => u.id)).toEqual([a.id]);
     const next = await t.client.ok<{ users: { id: string }[] }>(
       USERS,
@@ -98,9 +116,9 @@ describe('setUserStatus', () => {
       'UNAUTHENTICATED',
     );
     await t.client.ok(ME, {}, b.token);
-    expect((await t.client.fails(SET_STATUS, { id: '999999', status: 'BANNED' }, admin.token)).extensions?.code).toBe(
-      'NOT_FOUND',
-    );
+    expect(
+      (await t.client.fails(SET_STATUS, { id: '999999', status: 'BANNED' }, admin.token)).extensions?.code,
+    ).toBe('NOT_FOUND');
     const self = await t.client.fails(SET_STATUS, { id: admin.id, status: 'BANNED' }, admin.token);
     expect(self.extensions?.code).toBe('BAD_USER_INPUT');
     const badStatus = await t.client.request(SET_STATUS, { id: b.id, status: 'DELETED' }, admin.token);

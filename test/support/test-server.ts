@@ -56,7 +56,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
   const config = loadConfig(env);
   if (config.databaseUrl !== undefined && !options.keepDatabase) await resetDatabase(config.databaseUrl);
-  const server = await startServer(config, createLogger(config.logLevel), { queryLogger: options.queryLogger });
+  const server = await startServer(config, createLogger(config.logLevel), {
+    queryLogger: options.queryLogger,
+  });
   return {
     server,
     url: server.url,

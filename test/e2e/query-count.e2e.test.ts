@@ -1,0 +1,58 @@
+import { sendMessage } from '../fixtures/messages';
+import { createUser, type TestUser } from '../fixtures/users';
+import { QueryCounter } from '../support/query-counter';
+import { startTestServer, type TestServer } from '../support/test-server';
+
+const CONVERSATION = `query C($other: ID!, $first: Int) {
+  conversation(otherUserId: $other, first: $first) { id sender { id name } receiver { id name } }
+}`;
+const CONVERSATIONS = `query L($first: Int) {
+  conversations(first: $first) { otherUser { id name } lastMessage { id sender { id } receiver { id } } unseenCount }
+}`;
+
+const counter = new QueryCounter();
+let t: TestServer;
+let a: TestUser;
+let b: TestUser;
+let partners: TestUser[];
+
+beforeAll(async () => {
+  t = await startTestServer({ queryLogger: counter });
+  a = await createUser(t.client);
+  b = await createUser(t.client);
+  for (let i = 0; i < 20; i++)
+    await sendMessage(t.client, i % 2 ? a.token : b.token, i % 2 ? b.id : a.id, `m${i}`);
+  partners = [];
+  for (let i = 0; i < 20; i++) {
+    const partner = await createUser(t.client);
+    partners.push(partner);
+    await sendMessage(t.client, partner.token, a.id, `from partner ${i}`);
+  }
+});
+afterAll(async () => {
+  await t.close();
+});
+
+async function queriesFor(query: string, variables: Record<string, unknown>): Promise<number> {
+  return counter.during(async () => {
+    const result = await t.client.request(query, variables, a.token);
+    expect(result.errors).toBeUndefined();
+  });
+}
+
+it('loads a page of 20 messages with both users in a fixed number of queries', async () => {
+  const two = await queriesFor(CONVERSATION, { other: b.id, first: 2 });
+  const twenty = await queriesFor(CONVERSATION, { other: b.id, first: 20 });
+  // authentication, the page, one batched user load
+  expect(twenty).toBe(two);
+  expect(twenty).toBeLessThanOrEqual(3);
+});
+
+it('answers the latest chats in a fixed number of queries, whatever the page size', async () => {
+  const two = await queriesFor(CONVERSATIONS, { first: 2 });
+  const twenty = await queriesFor(CONVERSATIONS, { first: 20 });
+  expect(twenty).toBe(two);
+  // authentication, partners, last messages, unseen counts, one batched user load
+  expect(twenty).toBeLessThanOrEqual(5);
+  expect(partners).toHaveLength(20);
+});
