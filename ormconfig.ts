@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import path from 'node:path';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import { entities } from './src/entities';
+import { subscribers } from './src/subscribers';
 
 /** Where a DataSource connects: a connection string, or the embedded server's socket. */
 export type PgConnection =
@@ -21,6 +22,7 @@ export function createDataSource({ connection, poolSize = 10, logger }: DataSour
     type: 'postgres',
     ...connection,
     entities,
+    subscribers,
     migrations: [path.join(__dirname, 'migrations', '*.{ts,js}')],
     migrationsTableName: 'typeorm_migrations',
     synchronize: false,

@@ -4,10 +4,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { printSchema } from 'graphql';
 import { createSchema } from '../src/graphql/schema';
+import { createRealtimePubSub } from '../src/realtime/topics';
 
 async function main(): Promise<void> {
   const file = path.join(__dirname, '..', 'schema.graphql');
-  const emitted = `${printSchema(await createSchema())}\n`;
+  const emitted = `${printSchema(await createSchema(createRealtimePubSub()))}\n`;
   if (!process.argv.includes('--check')) {
     writeFileSync(file, emitted);
     console.log(`wrote ${file}`);

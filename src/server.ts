@@ -9,6 +9,9 @@ import type { Logger as TypeOrmLogger } from 'typeorm';
 import type { Config } from './config/config';
 import { resolveJwtSecret } from './config/jwt-secret';
 import { type Database, openDatabase, runMigrations } from './database/database';
+import { OutboxRelay } from './events/outbox-relay';
+import { RedisBus } from './events/redis-bus';
+import { InProcessBus, type SharedBus } from './events/shared-bus';
 import type { GraphQLContext } from './graphql/context';
 import { viewerResolver } from './graphql/context';
 import { createErrorFormatter } from './graphql/format-error';
@@ -17,8 +20,15 @@ import { createResolverContainer } from './graphql/resolver-container';
 import { createSchema } from './graphql/schema';
 import { healthRoutes } from './http/health.routes';
 import type { Logger } from './logger';
+import { broadcastingAuthRoutes } from './realtime/broadcasting-auth.routes';
+import { GraphQLWebSocketServer } from './realtime/graphql-ws.server';
+import { createBuiltInPusher } from './realtime/pusher-endpoint/built-in-pusher';
+import { PusherGateway } from './realtime/pusher-gateway';
+import { createRealtimePubSub, publishToSubscribers } from './realtime/topics';
+import { routeUpgrades, type UpgradeHandler } from './realtime/upgrade-router';
 import { ensureAdminAccount } from './services/admin-account';
 import { createServices, type Services } from './services/services';
+import { onOutboxCommit } from './subscribers/outbox-staging';
 
 export interface RunningServer {
   /** Base URL, e.g. `http://127.0.0.1:4000`. */
@@ -36,7 +46,10 @@ export interface ServerOptions {
 
 const READY_CHECK_TIMEOUT_MS = 2000;
 
-/** Starts one instance: HTTP first (so /healthz answers during start), then the database, then the API. */
+/**
+ * Starts one instance: HTTP first (so /healthz answers during start), then the database, the API, and the
+ * real-time bridge, all on one port.
+ */
 export async function startServer(
   config: Config,
   logger: Logger,
@@ -59,34 +72,63 @@ export async function startServer(
     httpServer.listen(config.port, config.host, () => resolve());
   });
   const port = (httpServer.address() as AddressInfo).port;
-  let apollo: ApolloServer<GraphQLContext> | undefined;
 
+  // Stopped in reverse order of start.
+  const stops: (() => Promise<void>)[] = [];
   const close = async () => {
     ready = false;
-    await apollo?.stop();
-    if (httpServer.listening) await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-    await database?.close();
+    for (const stop of stops.reverse())
+      await stop().catch((error: unknown) => logger.warn({ err: error }, 'stop failed'));
+    stops.length = 0;
   };
+  stops.push(() =>
+    httpServer.listening
+      ? new Promise<void>((resolve) => httpServer.close(() => resolve()))
+      : Promise.resolve(),
+  );
 
   try {
     const jwtSecret = await resolveJwtSecret(config);
     database = await openDatabase(config, options.queryLogger);
+    const opened = database;
+    stops.push(() => opened.close());
     await runMigrations(database);
     const { dataSource } = database;
-    const services = createServices(dataSource, { ...config, jwtSecret });
+
+    const bus: SharedBus = config.redisUrl
+      ? await RedisBus.connect(config.redisUrl, logger)
+      : new InProcessBus();
+    stops.push(() => bus.close());
+    const services = createServices(
+      dataSource,
+      { ...config, jwtSecret },
+      {
+        revoked: (revocation) => {
+          bus.publish('sessions-revoked', revocation).catch((error: unknown) => {
+            logger.error({ err: error, revocation }, 'could not announce ended sessions');
+          });
+        },
+      },
+    );
     if (await ensureAdminAccount(dataSource, services.users, services.hasher, config.admin)) {
       logger.info({ email: config.admin?.email }, 'created the first admin account');
     }
 
+    const pubSub = createRealtimePubSub();
+    await bus.subscribe('realtime', (event) => publishToSubscribers(pubSub, event));
+    const schema = await createSchema(pubSub);
+    const container = createResolverContainer(services);
+    const upgrades: UpgradeHandler[] = [];
+
     const exposeInternals = config.env === 'development';
-    apollo = new ApolloServer<GraphQLContext>({
-      schema: await createSchema(),
+    const apollo = new ApolloServer<GraphQLContext>({
+      schema,
       formatError: createErrorFormatter(logger, exposeInternals),
       includeStacktraceInErrorResponses: exposeInternals,
       plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
     });
     await apollo.start();
-    const container = createResolverContainer(services);
+    stops.push(() => apollo.stop());
     app.use(
       '/graphql',
       cors(),
@@ -99,10 +141,52 @@ export async function startServer(
         }),
       }),
     );
+
+    const gateway = new PusherGateway({ ...config.pusher, builtInPort: port });
+    if (config.pusher.host === undefined && config.pusher.cluster === undefined) {
+      const builtIn = await createBuiltInPusher(config.pusher, bus, logger);
+      app.use(builtIn.routes);
+      upgrades.push(builtIn.sockets);
+      stops.push(() => builtIn.sockets.close());
+    }
+    app.use(broadcastingAuthRoutes(services.auth, gateway));
+
+    const subscriptions = new GraphQLWebSocketServer({
+      schema,
+      auth: services.auth,
+      logger,
+      context: (viewer) => ({
+        viewer: async () => viewer,
+        loaders: createLoaders(dataSource),
+        container,
+        subscriber: viewer,
+      }),
+    });
+    upgrades.push(subscriptions);
+    stops.push(() => subscriptions.close());
+    await bus.subscribe('sessions-revoked', (revocation) => subscriptions.closeSessions(revocation));
+    httpServer.on('upgrade', routeUpgrades(upgrades));
+
+    const relay = new OutboxRelay(
+      dataSource,
+      {
+        publish: async (events) => {
+          for (const event of events) await bus.publish('realtime', event);
+        },
+        push: (events) => gateway.push(events),
+        maxPushEntries: gateway.maxPushEntries,
+      },
+      logger,
+      { exclusive: !database.embedded },
+    );
+    onOutboxCommit(dataSource, () => relay.kick());
+    relay.start();
+    stops.push(() => relay.stop());
+
     ready = true;
     return { url: `http://127.0.0.1:${port}`, port, database, services, close };
   } catch (error) {
-    await close().catch(() => undefined);
+    await close();
     throw error;
   }
 }

@@ -11,6 +11,8 @@ export interface GraphQLContext {
   readonly loaders: Loaders;
   /** The resolver instances of the server that runs this operation. */
   readonly container: ContainerType;
+  /** On a subscription socket: the user it authenticated as. */
+  readonly subscriber?: Viewer;
 }
 
 /** The token of a `Bearer <token>` header value, or undefined when there is none. */

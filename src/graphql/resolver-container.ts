@@ -1,8 +1,10 @@
 import type { ContainerType } from 'type-graphql';
+import type { DataSource } from 'typeorm';
 import type { Services } from '../services/services';
 import { AuthResolver } from './resolvers/auth.resolver';
 import { ConversationSummaryResolver, MessageResolver } from './resolvers/message.resolver';
 import { NotificationResolver } from './resolvers/notification.resolver';
+import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import { UserResolver } from './resolvers/user.resolver';
 
 /** Every resolver class, with how to build its instance from the services. */
@@ -12,6 +14,7 @@ const factories = [
   [MessageResolver, (s: Services) => new MessageResolver(s.messages)],
   [ConversationSummaryResolver, () => new ConversationSummaryResolver()],
   [NotificationResolver, (s: Services) => new NotificationResolver(s.notifications)],
+  [SubscriptionResolver, (s: Services) => new SubscriptionResolver(s.dataSource)],
 ] as const;
 
 export const resolverClasses = factories.map(([resolverClass]) => resolverClass) as [

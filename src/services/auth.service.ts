@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuthSession, RefreshToken, User, UserRole, UserStatus } from '../entities';
 import { badInput, forbidden, unauthenticated } from '../errors';
+import type { SessionNotices } from '../events/session-notices';
 import type { PasswordHasher } from './password-hasher';
 import { revokeSessions } from './session-revocation';
 import { TokenSigner } from './token-signer';
@@ -35,6 +36,7 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly signer: TokenSigner,
     private readonly refreshTokenTtlSeconds: number,
+    private readonly notices: SessionNotices,
   ) {}
 
   async register(data: RegisterData): Promise<AuthResult> {
@@ -71,7 +73,10 @@ export class AuthService {
       if (stored.usedAt !== null) {
         session.revokedAt = new Date();
         await manager.save(session);
-        return { refused: 'This refresh token was already used; the session has been revoked.' };
+        return {
+          refused: 'This refresh token was already used; the session has been revoked.',
+          revoked: { userId: session.userId, only: session.id },
+        };
       }
       if (stored.expiresAt.getTime() <= Date.now()) return { refused: 'This refresh token has expired.' };
       if (session.user.status === UserStatus.BANNED) return { refused: BANNED };
@@ -80,14 +85,17 @@ export class AuthService {
       return { result: await this.issueTokens(manager, session.user, session.id) };
     });
     // The revocation above must commit, so the refusal is thrown only after the transaction.
-    if ('refused' in outcome) throw unauthenticated(outcome.refused);
+    if ('refused' in outcome) {
+      if (outcome.revoked) this.notices.revoked(outcome.revoked);
+      throw unauthenticated(outcome.refused);
+    }
     return outcome.result;
   }
 
   async logout(viewer: Viewer): Promise<boolean> {
-    await this.dataSource.transaction((manager) =>
-      revokeSessions(manager, viewer.user.id, { only: viewer.sessionId }),
-    );
+    const revocation = { userId: viewer.user.id, only: viewer.sessionId };
+    await this.dataSource.transaction((manager) => revokeSessions(manager, revocation.userId, revocation));
+    this.notices.revoked(revocation);
     return true;
   }
 
@@ -102,6 +110,7 @@ export class AuthService {
       // Other logins end: whoever knew the old password should not stay signed in.
       await revokeSessions(manager, user.id, { except: viewer.sessionId });
     });
+    this.notices.revoked({ userId: user.id, except: viewer.sessionId });
     return true;
   }
 

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import type { SessionNotices } from '../events/session-notices';
 import { AuthService } from './auth.service';
 import { MessageService } from './message.service';
 import { NotificationService } from './notification.service';
@@ -7,6 +8,7 @@ import { TokenSigner } from './token-signer';
 import { UserService } from './user.service';
 
 export interface Services {
+  readonly dataSource: DataSource;
   readonly auth: AuthService;
   readonly users: UserService;
   readonly messages: MessageService;
@@ -21,12 +23,17 @@ export interface ServiceSettings {
 }
 
 /** Wires the services of one server around its DataSource. */
-export function createServices(dataSource: DataSource, settings: ServiceSettings): Services {
+export function createServices(
+  dataSource: DataSource,
+  settings: ServiceSettings,
+  notices: SessionNotices,
+): Services {
   const hasher = new PasswordHasher();
-  const users = new UserService(dataSource);
+  const users = new UserService(dataSource, notices);
   const signer = new TokenSigner(settings.jwtSecret, settings.accessTokenTtlSeconds);
   return {
-    auth: new AuthService(dataSource, users, hasher, signer, settings.refreshTokenTtlSeconds),
+    dataSource,
+    auth: new AuthService(dataSource, users, hasher, signer, settings.refreshTokenTtlSeconds, notices),
     users,
     messages: new MessageService(dataSource),
     notifications: new NotificationService(dataSource),

@@ -1,6 +1,7 @@
 import { type DataSource, type EntityManager, ILike, MoreThan } from 'typeorm';
 import { User, UserStatus, type UserRole } from '../entities';
 import { badInput, conflict, notFound } from '../errors';
+import type { SessionNotices } from '../events/session-notices';
 import { definedOnly } from './changes';
 import { uniqueViolation } from './db-errors';
 import { DEFAULT_PAGE_SIZE } from './paging';
@@ -30,7 +31,10 @@ export const SEARCH_LIMIT = 25;
 
 /** Accounts: creating, reading, searching, profiles and bans. */
 export class UserService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly notices: SessionNotices,
+  ) {}
 
   /** Creates an account; a taken email or phone number is a CONFLICT naming the field. */
   async create(data: NewUser, manager: EntityManager = this.dataSource.manager): Promise<User> {
@@ -101,14 +105,16 @@ export class UserService {
   async setStatus(viewer: Viewer, userId: number, status: UserStatus): Promise<User> {
     requireAdmin(viewer);
     if (userId === viewer.user.id) throw badInput('userId', 'an admin cannot change their own status.');
-    return this.dataSource.transaction(async (manager) => {
-      const user = await manager.findOneBy(User, { id: userId });
-      if (!user) throw notFound('User', userId);
-      user.status = status;
-      await manager.save(user);
-      if (status === UserStatus.BANNED) await revokeSessions(manager, user.id);
-      return user;
+    const user = await this.dataSource.transaction(async (manager) => {
+      const found = await manager.findOneBy(User, { id: userId });
+      if (!found) throw notFound('User', userId);
+      found.status = status;
+      await manager.save(found);
+      if (status === UserStatus.BANNED) await revokeSessions(manager, found.id);
+      return found;
     });
+    if (status === UserStatus.BANNED) this.notices.revoked({ userId });
+    return user;
   }
 
   private async assertUnique(manager: EntityManager, user: User): Promise<void> {

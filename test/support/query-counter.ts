@@ -1,11 +1,13 @@
 import type { Logger as TypeOrmLogger } from 'typeorm';
 
-/** A TypeORM logger that counts the SQL statements a server runs. */
+/** A TypeORM logger that counts the SQL statements a server runs for requests. */
 export class QueryCounter implements TypeOrmLogger {
   count = 0;
   readonly queries: string[] = [];
 
   logQuery(query: string): void {
+    // The outbox relay polls in the background; its statements belong to no request.
+    if (query.includes('event_outbox') || query.includes('advisory')) return;
     this.count += 1;
     this.queries.push(query);
   }

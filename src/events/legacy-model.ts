@@ -1,0 +1,33 @@
+import type { EntityMetadata, ObjectLiteral } from 'typeorm';
+
+/** How Laravel serialized dates: UTC with microseconds, e.g. `2021-12-11T13:30:17.000000Z`. */
+export function laravelTimestamp(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** Every column of a row under its database (snake_case) name, as Laravel's `toArray()` gave it. */
+export function toLegacyModel(metadata: EntityMetadata, entity: ObjectLiteral): Record<string, unknown> {
+  const model: Record<string, unknown> = {};
+  for (const column of metadata.columns) {
+    const value: unknown = column.getEntityValue(entity);
+    model[column.databaseName] = value instanceof Date ? laravelTimestamp(value) : (value ?? null);
+  }
+  return model;
+}
+
+/** The Pusher event data of Laravel 8 model broadcasting, byte for byte in key order. */
+export function legacyPayload(metadata: EntityMetadata, entity: ObjectLiteral): string {
+  return JSON.stringify({ model: toLegacyModel(metadata, entity), connection: null, queue: null });
+}
+
+/** The entity a legacy payload describes, for GraphQL subscribers who get the same data as Pusher clients. */
+export function fromLegacyPayload<T extends ObjectLiteral>(metadata: EntityMetadata, payload: string): T {
+  const { model } = JSON.parse(payload) as { model: Record<string, unknown> };
+  const entity = metadata.create() as T;
+  for (const column of metadata.columns) {
+    const value = model[column.databaseName];
+    const isDate = column.type === 'timestamptz' || column.isCreateDate || column.isUpdateDate;
+    column.setEntityValue(entity, isDate && typeof value === 'string' ? new Date(value) : value);
+  }
+  return entity;
+}

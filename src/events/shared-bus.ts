@@ -1,0 +1,50 @@
+import { EventEmitter } from 'node:events';
+import type { RealtimeEvent } from './realtime-event';
+import type { SessionRevocation } from './session-notices';
+
+/** A Pusher event to hand to the built-in endpoint's sockets, on whichever instance holds them. */
+export interface PusherBroadcast {
+  readonly channel: string;
+  readonly event: string;
+  readonly data: string;
+  /** The socket that triggered it, which Pusher leaves out. */
+  readonly excludeSocketId?: string;
+}
+
+/** Every message kind that crosses instances, with its payload. */
+export interface BusMessages {
+  /** A committed change for GraphQL subscribers. */
+  realtime: RealtimeEvent;
+  /** Sessions that ended: their sockets must close. */
+  'sessions-revoked': SessionRevocation;
+  /** An event for built-in Pusher endpoint clients. */
+  'pusher-broadcast': PusherBroadcast;
+}
+
+export type BusKind = keyof BusMessages;
+
+/** Delivers each message to the handlers of every instance (with REDIS_URL) or of this process. */
+export interface SharedBus {
+  publish<K extends BusKind>(kind: K, message: BusMessages[K]): Promise<void>;
+  /** Resolves once messages published from now on reach the handler. */
+  subscribe<K extends BusKind>(kind: K, handler: (message: BusMessages[K]) => void): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The bus of a single instance. */
+export class InProcessBus implements SharedBus {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  async publish<K extends BusKind>(kind: K, message: BusMessages[K]): Promise<void> {
+    // A round trip through JSON, as on Redis, so both buses hand handlers the same plain data.
+    this.emitter.emit(kind, JSON.parse(JSON.stringify(message)));
+  }
+
+  async subscribe<K extends BusKind>(kind: K, handler: (message: BusMessages[K]) => void): Promise<void> {
+    this.emitter.on(kind, handler);
+  }
+
+  async close(): Promise<void> {
+    this.emitter.removeAllListeners();
+  }
+}

@@ -1,0 +1,54 @@
+import express, { type Request, type Response, Router } from 'express';
+import { channelOwner } from '../events/realtime-event';
+import { AppError } from '../errors';
+import { bearerToken } from '../graphql/context';
+import type { AuthService } from '../services/auth.service';
+import type { PusherGateway } from './pusher-gateway';
+
+const SOCKET_ID = /^\d{1,20}\.\d{1,20}$/;
+const CHANNEL_NAME = /^[-a-zA-Z0-9_=@,.;]{1,164}$/;
+
+/**
+ * `POST /broadcasting/auth`, as Laravel served it to pusher-js: signs a private channel subscription only when the
+ * channel is the token's own user's.
+ */
+export function broadcastingAuthRoutes(auth: AuthService, gateway: PusherGateway): Router {
+  const router = Router();
+  router.post(
+    '/broadcasting/auth',
+    express.urlencoded({ extended: false, limit: '16kb' }),
+    express.json({ limit: '16kb' }),
+    async (req: Request, res: Response) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const socketId = body.socket_id;
+      const channel = body.channel_name;
+      if (typeof socketId !== 'string' || !SOCKET_ID.test(socketId)) {
+        res.status(400).json({ message: 'socket_id is missing or malformed' });
+        return;
+      }
+      if (typeof channel !== 'string' || !CHANNEL_NAME.test(channel)) {
+        res.status(400).json({ message: 'channel_name is missing or malformed' });
+        return;
+      }
+      const token = bearerToken(req.headers.authorization);
+      if (token === undefined) {
+        res.status(401).json({ message: 'Authorization: Bearer <accessToken> is required' });
+        return;
+      }
+      let userId: number;
+      try {
+        userId = (await auth.authenticate(token)).user.id;
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        res.status(401).json({ message: error.message });
+        return;
+      }
+      if (channelOwner(channel) !== userId) {
+        res.status(403).json({ message: `You may not subscribe to ${channel}` });
+        return;
+      }
+      res.json({ auth: gateway.authorizeChannel(socketId, channel) });
+    },
+  );
+  return router;
+}

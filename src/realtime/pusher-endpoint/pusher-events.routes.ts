@@ -1,0 +1,101 @@
+import express, { type Request, type Response, Router } from 'express';
+import type { PusherBroadcast } from '../../events/shared-bus';
+import { apiRequestProblem } from './pusher-signature';
+
+export interface PusherApp {
+  readonly appId: string;
+  readonly key: string;
+  readonly secret: string;
+}
+
+// The limits Pusher Channels documents for its HTTP API.
+const MAX_DATA_BYTES = 10 * 1024;
+const MAX_CHANNELS = 100;
+const MAX_BATCH = 10;
+const CHANNEL_NAME = /^[-a-zA-Z0-9_=@,.;]{1,164}$/;
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function readEvent(raw: unknown, channelsKey: 'channels' | 'channel'): PusherBroadcast[] {
+  if (typeof raw !== 'object' || raw === null) throw new ApiError(400, 'each event must be an object');
+  const event = raw as Record<string, unknown>;
+  if (typeof event.name !== 'string' || event.name.length === 0 || event.name.length > 200) {
+    throw new ApiError(400, 'name must be a string of 1 to 200 characters');
+  }
+  if (typeof event.data !== 'string') throw new ApiError(400, 'data must be a string');
+  if (Buffer.byteLength(event.data) > MAX_DATA_BYTES) throw new ApiError(413, 'data is larger than 10 KB');
+  const channels =
+    channelsKey === 'channel' || (event.channels === undefined && typeof event.channel === 'string')
+      ? [event.channel]
+      : event.channels;
+  if (!Array.isArray(channels) || channels.length === 0)
+    throw new ApiError(400, 'channels must be a non-empty list');
+  if (channels.length > MAX_CHANNELS) throw new ApiError(400, `at most ${MAX_CHANNELS} channels per event`);
+  for (const channel of channels) {
+    if (typeof channel !== 'string' || !CHANNEL_NAME.test(channel))
+      throw new ApiError(400, 'invalid channel name');
+  }
+  const excludeSocketId = typeof event.socket_id === 'string' ? event.socket_id : undefined;
+  return (channels as string[]).map((channel) => ({
+    channel,
+    event: event.name as string,
+    data: event.data as string,
+    excludeSocketId,
+  }));
+}
+
+/**
+ * The Pusher Channels HTTP events API (`POST /apps/{app_id}/events` and `/batch_events`), signed as the `pusher`
+ * SDK signs it. Accepted events go to `deliver`, which reaches the sockets of every instance.
+ */
+export function pusherEventsRoutes(
+  app: PusherApp,
+  deliver: (broadcasts: PusherBroadcast[]) => Promise<void>,
+): Router {
+  const router = Router();
+  const handle = (batch: boolean) => async (req: Request, res: Response) => {
+    try {
+      if (req.params.appId !== app.appId) throw new ApiError(404, 'unknown app_id');
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      const problem = apiRequestProblem(app.key, app.secret, {
+        method: req.method,
+        path: req.path,
+        query: req.query as Record<string, unknown>,
+        body,
+      });
+      if (problem !== undefined) throw new ApiError(401, problem);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch {
+        throw new ApiError(400, 'the body must be JSON');
+      }
+      let broadcasts: PusherBroadcast[];
+      if (batch) {
+        const list = (parsed as { batch?: unknown }).batch;
+        if (!Array.isArray(list) || list.length === 0)
+          throw new ApiError(400, 'batch must be a non-empty list');
+        if (list.length > MAX_BATCH) throw new ApiError(400, `at most ${MAX_BATCH} events per batch`);
+        broadcasts = list.flatMap((event) => readEvent(event, 'channel'));
+      } else {
+        broadcasts = readEvent(parsed, 'channels');
+      }
+      await deliver(broadcasts);
+      res.status(200).json({});
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      res.status(error.status).type('text/plain').send(error.message);
+    }
+  };
+  const raw = express.raw({ type: () => true, limit: '1mb' });
+  router.post('/apps/:appId/events', raw, handle(false));
+  router.post('/apps/:appId/batch_events', raw, handle(true));
+  return router;
+}

@@ -1,0 +1,69 @@
+import Pusher from 'pusher';
+import type { PusherConfig } from '../config/config';
+import type { PushOutcome } from '../events/outbox-relay';
+import { channelsOf, type RealtimeEvent } from '../events/realtime-event';
+
+/** Pusher's limit on the events of one batch request. */
+const MAX_BATCH_EVENTS = 10;
+const REQUEST_TIMEOUT_MS = 5000;
+
+/** Where the gateway sends events: an outside service, or this server's own built-in endpoint. */
+export type PusherTarget = PusherConfig & { readonly builtInPort: number };
+
+/**
+ * The one module that speaks to Pusher through its SDK: triggers events on the legacy private channels, and signs
+ * private-channel subscriptions. The built-in endpoint is reached exactly as Pusher Channels would be.
+ */
+export class PusherGateway {
+  readonly maxPushEntries = MAX_BATCH_EVENTS;
+  private readonly pusher: Pusher;
+
+  constructor(target: PusherTarget) {
+    const base = { appId: target.appId, key: target.key, secret: target.secret, timeout: REQUEST_TIMEOUT_MS };
+    const port = target.port === undefined ? undefined : String(target.port);
+    if (target.host !== undefined) {
+      this.pusher = new Pusher({ ...base, host: target.host, port, useTLS: target.useTLS });
+    } else if (target.cluster !== undefined) {
+      this.pusher = new Pusher({ ...base, cluster: target.cluster, useTLS: target.useTLS });
+    } else {
+      this.pusher = new Pusher({
+        ...base,
+        host: '127.0.0.1',
+        port: String(target.builtInPort),
+        useTLS: false,
+      });
+    }
+  }
+
+  /**
+   * One event goes out as one trigger to all its channels; several go together as one batch (whose entries carry
+   * one channel each, as Pusher's batch API requires).
+   */
+  async push(events: readonly RealtimeEvent[]): Promise<PushOutcome> {
+    try {
+      if (events.length === 1) {
+        const [event] = events;
+        await this.pusher.trigger(channelsOf(event), event.name, event.payload);
+      } else {
+        await this.pusher.triggerBatch(
+          events.flatMap((event) =>
+            channelsOf(event).map((channel) => ({ channel, name: event.name, data: event.payload })),
+          ),
+        );
+      }
+      return { delivered: true };
+    } catch (error) {
+      const status = error instanceof Pusher.RequestError ? error.status : undefined;
+      const body = error instanceof Pusher.RequestError ? error.body : undefined;
+      const description = `${status ?? 'no answer'}: ${body ?? (error as Error).message}`;
+      // A 4xx will not get better by sending it again; anything else (5xx, timeout, refused) may.
+      const refused = status !== undefined && status >= 400 && status < 500;
+      return { delivered: false, retry: !refused, error: description };
+    }
+  }
+
+  /** The `auth` value pusher-js needs to subscribe this socket to a private channel. */
+  authorizeChannel(socketId: string, channel: string): string {
+    return this.pusher.authorizeChannel(socketId, channel).auth;
+  }
+}

@@ -1,0 +1,5 @@
+import { MessageSubscriber } from './message.subscriber';
+import { NotificationSubscriber } from './notification.subscriber';
+import { TransactionSubscriber } from './transaction.subscriber';
+
+export const subscribers = [MessageSubscriber, NotificationSubscriber, TransactionSubscriber];
