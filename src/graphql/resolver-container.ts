@@ -1,5 +1,4 @@
 import type { ContainerType } from 'type-graphql';
-import type { DataSource } from 'typeorm';
 import type { Services } from '../services/services';
 import { AuthResolver } from './resolvers/auth.resolver';
 import { ConversationSummaryResolver, MessageResolver } from './resolvers/message.resolver';
