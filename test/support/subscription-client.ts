@@ -52,5 +52,6 @@ export class SubscriptionClient {
   }
 }
 
-export const MESSAGE_FIELDS = 'id detail status senderId receiverId createdAt updatedAt sender { id } receiver { id }';
+export const MESSAGE_FIELDS =
+  'id detail status senderId receiverId createdAt updatedAt sender { id } receiver { id }';
 export const NOTIFICATION_FIELDS = 'id title detail status receiverId createdAt updatedAt';

@@ -1,0 +1,79 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { InProcessBus } from '../../src/events/shared-bus';
+import { createLogger } from '../../src/logger';
+import { createBuiltInPusher } from '../../src/realtime/pusher-endpoint/built-in-pusher';
+import { routeUpgrades } from '../../src/realtime/upgrade-router';
+
+export const PUSHER_APP = { appId: 'app-id', key: 'app-key', secret: 'app-secret' };
+
+export interface PusherService {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A Pusher-compatible service on its own port, standing in for Pusher Channels or soketi: the same built-in
+ * endpoint the server runs, without the rest of the server.
+ */
+export async function startPusherService(port = 0): Promise<PusherService> {
+  const bus = new InProcessBus();
+  const builtIn = await createBuiltInPusher(PUSHER_APP, bus, createLogger('silent'));
+  const app = express();
+  app.use(builtIn.routes);
+  const server = http.createServer(app);
+  server.on('upgrade', routeUpgrades([builtIn.sockets]));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    async close() {
+      await builtIn.sockets.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A port nothing listens on: connections to it are refused. */
+export async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** An HTTP front to a Pusher service that can be switched to answer 500, as a failing service would. */
+export async function startFlakyProxy(
+  targetPort: number,
+): Promise<{ port: number; failing: boolean; close(): Promise<void> }> {
+  const state = { failing: true };
+  const server = http.createServer((req, res) => {
+    if (state.failing) {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('Service unavailable for a while');
+      return;
+    }
+    const upstream = http.request(
+      { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    get failing() {
+      return state.failing;
+    },
+    set failing(value: boolean) {
+      state.failing = value;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
