@@ -1,0 +1,73 @@
+import { Redis } from 'ioredis';
+import { sendMessage } from '../fixtures/messages';
+import { createUser } from '../fixtures/users';
+import { LegacyPusherClient, messageChannel } from '../support/legacy-pusher-client';
+import { SHARED_DATABASE_URL, SHARED_REDIS_URL, sharedServicesAvailable } from '../support/shared-services';
+import { SubscriptionClient } from '../support/subscription-client';
+import { startTestServer, type TestServer } from '../support/test-server';
+import { eventually, SETTLE_MS, sleep } from '../support/wait';
+
+const shared = { DATABASE_URL: SHARED_DATABASE_URL, REDIS_URL: SHARED_REDIS_URL };
+
+let available = false;
+let first: TestServer | undefined;
+let second: TestServer | undefined;
+
+beforeAll(async () => {
+  available = await sharedServicesAvailable();
+  if (!available) return;
+  first = await startTestServer({ env: shared });
+  second = await startTestServer({ env: shared, keepDatabase: true });
+});
+afterAll(async () => {
+  await second?.close();
+  await first?.close();
+});
+
+it('a change written through one instance reaches pusher-js and graphql-ws clients of another exactly once', async () => {
+  if (!available || !first || !second) return;
+  const a = await createUser(first.client);
+  const b = await createUser(first.client);
+  const legacy = new LegacyPusherClient({
+    wsPort: second.server.port,
+    authUrl: `${second.url}/broadcasting/auth`,
+    token: b.token,
+  });
+  const gql = new SubscriptionClient(second.url, b.token);
+  // Count what crosses Redis: every Pusher trigger the built-in endpoints accept is broadcast there once.
+  const watcher = new Redis(SHARED_REDIS_URL);
+  const broadcasts: string[] = [];
+  try {
+    await watcher.subscribe('jobwarehouse:pusher-broadcast');
+    watcher.on('message', (_channel: string, text: string) => broadcasts.push(text));
+    await legacy.subscribe(messageChannel(b.id));
+    await gql.subscribe('messageCreated', 'subscription { messageCreated { id detail } }');
+
+    const sent = await sendMessage(first.client, a.token, b.id, 'across instances');
+
+    await eventually(() => expect(legacy.events('MessageCreated')).toHaveLength(1));
+    await eventually(() => expect(gql.results('messageCreated')).toHaveLength(1));
+    await sleep(SETTLE_MS * 2);
+    expect(legacy.events('MessageCreated')).toHaveLength(1);
+    expect(legacy.events('MessageCreated')[0].data.model.message_id).toBe(Number(sent.id));
+    expect(gql.results('messageCreated')).toEqual([{ id: sent.id, detail: 'across instances' }]);
+    expect(broadcasts.filter((text) => text.includes('"MessageCreated"'))).toHaveLength(1);
+  } finally {
+    legacy.disconnect();
+    await gql.close();
+    watcher.disconnect();
+  }
+});
+
+it('a logout on one instance closes the sockets on another', async () => {
+  if (!available || !first || !second) return;
+  const a = await createUser(first.client);
+  const gql = new SubscriptionClient(second.url, a.token);
+  try {
+    await gql.subscribe('messageCreated', 'subscription { messageCreated { id } }');
+    await first.client.ok('mutation { logout }', {}, a.token);
+    await eventually(() => expect(gql.closes).toEqual([4403]));
+  } finally {
+    await gql.close();
+  }
+});
