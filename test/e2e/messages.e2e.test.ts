@@ -55,6 +55,7 @@ describe('sendMessage', () => {
       [{ to: '999999', detail: 'hi' }, a.token, 'NOT_FOUND'],
       [{ to: a.id, detail: 'hi' }, a.token, 'BAD_USER_INPUT'],
       [{ to: b.id, detail: '' }, a.token, 'BAD_USER_INPUT'],
+      [{ to: b.id, detail: 'x'.repeat(2001) }, a.token, 'BAD_USER_INPUT'],
       [{ to: 'abc', detail: 'hi' }, a.token, 'BAD_USER_INPUT'],
       [{ to: b.id, detail: 'hi' }, undefined, 'UNAUTHENTICATED'],
       [{ to: b.id, detail: 'hi' }, 'forged.token.value', 'UNAUTHENTICATED'],

@@ -2,7 +2,8 @@ import { IsOptional, Length } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
 import { MessageStatus } from '../../entities';
 
-export const MAX_DETAIL_LENGTH = 10_000;
+// Keeps a Pusher event (its row as JSON) under Pusher's 10 KB limit for any realistic text.
+export const MAX_DETAIL_LENGTH = 2000;
 
 @InputType({
   description:
