@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
@@ -17,7 +18,9 @@ import { viewerResolver } from './graphql/context';
 import { createErrorFormatter } from './graphql/format-error';
 import { createLoaders } from './graphql/loaders';
 import { createResolverContainer } from './graphql/resolver-container';
+import { sandboxLandingPage } from './graphql/sandbox-landing-page';
 import { createSchema } from './graphql/schema';
+import { exploreRoutes } from './http/explore.routes';
 import { healthRoutes } from './http/health.routes';
 import type { Logger } from './logger';
 import { broadcastingAuthRoutes } from './realtime/broadcasting-auth.routes';
@@ -125,7 +128,11 @@ export async function startServer(
       schema,
       formatError: createErrorFormatter(logger, exposeInternals),
       includeStacktraceInErrorResponses: exposeInternals,
-      plugins: [ApolloServerPluginDrainHttpServer({ httpServer })],
+      introspection: config.sandbox,
+      plugins: [
+        ApolloServerPluginDrainHttpServer({ httpServer }),
+        config.sandbox ? sandboxLandingPage() : ApolloServerPluginLandingPageDisabled(),
+      ],
     });
     await apollo.start();
     stops.push(() => apollo.stop());
@@ -150,6 +157,7 @@ export async function startServer(
       stops.push(() => builtIn.sockets.close());
     }
     app.use(broadcastingAuthRoutes(services.auth, gateway));
+    app.use(exploreRoutes(config));
 
     const subscriptions = new GraphQLWebSocketServer({
       schema,

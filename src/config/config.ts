@@ -16,6 +16,10 @@ export interface Config {
   readonly admin: { readonly email: string; readonly password: string } | undefined;
   readonly pusher: PusherConfig;
   readonly logLevel: string;
+  /** Apollo's sandbox on `/graphql`, introspection and `/graphiql`. */
+  readonly sandbox: boolean;
+  /** The legacy `/test/listen` page. */
+  readonly listenPage: boolean;
 }
 
 export interface PusherConfig {
@@ -167,6 +171,8 @@ export function loadConfig(env: Env = process.env): Config {
       cluster: pusherCluster,
     },
     logLevel,
+    sandbox: read.boolean('GRAPHQL_SANDBOX', !isProduction),
+    listenPage: read.boolean('LISTEN_PAGE', !isProduction),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return Object.freeze(config);

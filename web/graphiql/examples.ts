@@ -1,0 +1,37 @@
+/** The operations the sandbox opens with, one tab each. */
+export const EXAMPLE_TABS = [
+  {
+    query: `# Log in: the page puts the access token into the Headers editor for you.
+mutation LogInAsAdmin {
+  login(email: "admin@email.com", password: "12345678") {
+    accessToken
+    expiresIn
+    user { id name role }
+  }
+}`,
+  },
+  {
+    query: `# Send a message to another user (register one first, or use any user id).
+mutation SendMessage($receiverId: ID!, $detail: String!) {
+  sendMessage(receiverId: $receiverId, detail: $detail) {
+    id
+    detail
+    status
+    createdAt
+    receiver { id name }
+  }
+}`,
+    variables: JSON.stringify({ receiverId: '2', detail: 'Hello from GraphiQL' }, null, 2),
+  },
+  {
+    query: `# Messages sent to you, live (the same events legacy clients get as MessageCreated).
+subscription MessageCreated {
+  messageCreated {
+    id
+    detail
+    createdAt
+    sender { id name }
+  }
+}`,
+  },
+];
