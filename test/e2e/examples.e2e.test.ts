@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { sendMessage } from '../fixtures/messages';
+import { createUser } from '../fixtures/users';
+import { startTestServer, type TestServer } from '../support/test-server';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t.close();
+});
+
+/** Runs an example as a reader of the README would, until it has printed one event. */
+function runExample(file: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, [path.join(__dirname, '..', '..', 'examples', file)], {
+    env: { ...process.env, ...env, MAX_EVENTS: '1', NODE_OPTIONS: '' },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const listening = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${file} did not start listening:\n${output}`)), 20_000);
+    child.stdout.on('data', () => {
+      if (output.includes('listening as')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { listening, exited, output: () => output, kill: () => child.kill() };
+}
+
+it.each(['graphql-ws-client.mjs', 'legacy-pusher.mjs', 'laravel-echo.mjs'])(
+  '%s logs in and prints the message sent to the user',
+  async (file) => {
+    const a = await createUser(t.client);
+    const b = await createUser(t.client, { name: 'Example Reader' });
+    const example = runExample(file, { API_URL: t.url, EMAIL: b.email, PASSWORD: b.password });
+    try {
+      await example.listening;
+      expect(example.output()).toContain('listening as Example Reader');
+      await sendMessage(t.client, a.token, b.id, `Hello, ${file}`);
+      expect(await example.exited).toBe(0);
+      expect(example.output()).toContain(`Hello, ${file}`);
+      expect(example.output()).toMatch(/messageCreated|MessageCreated/);
+    } finally {
+      example.kill();
+    }
+  },
+);

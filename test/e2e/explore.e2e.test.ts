@@ -1,0 +1,86 @@
+import { resetDatabase, startTestServer, type TestServer } from '../support/test-server';
+
+const INTROSPECTION = '{ __schema { queryType { name } } }';
+const production = {
+  NODE_ENV: 'production',
+  JWT_SECRET: 'a-production-secret-that-is-long-enough',
+  ADMIN_EMAIL: 'boss@example.com',
+  ADMIN_PASSWORD: 'a-long-production-password',
+  PUSHER_APP_ID: 'app-id',
+  PUSHER_APP_KEY: 'app-key',
+  PUSHER_APP_SECRET: 'app-secret',
+};
+
+const html = (url: string) => fetch(url, { headers: { accept: 'text/html' } });
+
+async function withServer(
+  env: Record<string, string>,
+  check: (t: TestServer) => Promise<void>,
+): Promise<void> {
+  if (process.env.DATABASE_URL) await resetDatabase(process.env.DATABASE_URL);
+  const t = await startTestServer({ env });
+  try {
+    await check(t);
+  } finally {
+    await t.close();
+  }
+}
+
+it('in development, /graphql in a browser is Apollo Sandbox for this endpoint and its subscriptions', async () => {
+  await withServer({}, async (t) => {
+    const page = await html(`${t.url}/graphql`);
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    expect(text).toContain('EmbeddedSandbox');
+    expect(text).toContain('initialSubscriptionEndpoint');
+    expect(text).toContain('href="/graphiql/"');
+    const introspection = await t.client.request(INTROSPECTION);
+    expect(introspection.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    expect((await fetch(`${t.url}/graphiql/`)).status).toBe(200);
+    expect((await fetch(`${t.url}/test/listen/`)).status).toBe(200);
+    expect(await (await fetch(`${t.url}/test/listen/pusher.json`)).json()).toEqual({
+      key: 'app-key',
+      cluster: 'mt1',
+      forceTLS: false,
+    });
+  });
+});
+
+it('in production there is no sandbox, introspection, GraphiQL or listen page', async () => {
+  await withServer(production, async (t) => {
+    expect(await (await html(`${t.url}/graphql`)).text()).not.toContain('EmbeddedSandbox');
+    const introspection = await t.client.request(INTROSPECTION);
+    expect(introspection.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect((await fetch(`${t.url}/graphiql/`)).status).toBe(404);
+    expect((await fetch(`${t.url}/test/listen/`)).status).toBe(404);
+  });
+});
+
+it('in production GRAPHQL_SANDBOX and LISTEN_PAGE turn them on', async () => {
+  await withServer({ ...production, GRAPHQL_SANDBOX: 'true', LISTEN_PAGE: 'true' }, async (t) => {
+    expect(await (await html(`${t.url}/graphql`)).text()).toContain('EmbeddedSandbox');
+    expect((await t.client.request(INTROSPECTION)).errors).toBeUndefined();
+    expect((await fetch(`${t.url}/graphiql/`)).status).toBe(200);
+    expect((await fetch(`${t.url}/test/listen/`)).status).toBe(200);
+  });
+});
+
+it('tells the listen page where an outside Pusher service is', async () => {
+  const outside = {
+    PUSHER_HOST: 'soketi.example.internal',
+    PUSHER_PORT: '6001',
+    PUSHER_USE_TLS: 'true',
+    PUSHER_APP_ID: 'id',
+    PUSHER_APP_KEY: 'outside-key',
+    PUSHER_APP_SECRET: 'secret',
+  };
+  await withServer(outside, async (t) => {
+    expect(await (await fetch(`${t.url}/test/listen/pusher.json`)).json()).toEqual({
+      key: 'outside-key',
+      cluster: 'mt1',
+      wsHost: 'soketi.example.internal',
+      wsPort: 6001,
+      forceTLS: true,
+    });
+  });
+});
