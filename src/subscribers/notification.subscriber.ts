@@ -1,39 +1,23 @@
-import { EventSubscriber, type EntitySubscriberInterface, type InsertEvent, type UpdateEvent } from 'typeorm';
+import { EventSubscriber } from 'typeorm';
 import { Notification } from '../entities/notification';
 import { RealtimeEventName } from '../events/realtime-event';
-import { changedColumns } from './changed-columns';
-import { stageEvent } from './outbox-staging';
+import { OutboxEntitySubscriber } from './outbox-entity.subscriber';
 
 /** NotificationCreated and, when a value changed, NotificationUpdated go to the receiver. */
 @EventSubscriber()
-export class NotificationSubscriber implements EntitySubscriberInterface<Notification> {
+export class NotificationSubscriber extends OutboxEntitySubscriber<Notification> {
+  protected readonly created = RealtimeEventName.NOTIFICATION_CREATED;
+  protected readonly updated = RealtimeEventName.NOTIFICATION_UPDATED;
+
   listenTo() {
     return Notification;
   }
 
-  async afterInsert(event: InsertEvent<Notification>): Promise<void> {
-    const notification = event.entity;
-    await stageEvent(
-      event.manager,
-      event.queryRunner,
-      RealtimeEventName.NOTIFICATION_CREATED,
-      event.metadata,
-      notification,
-      [notification.receiverId],
-    );
+  protected createdFor(notification: Notification): number[] {
+    return [notification.receiverId];
   }
 
-  async afterUpdate(event: UpdateEvent<Notification>): Promise<void> {
-    const before = event.databaseEntity;
-    const after = event.entity as Notification | undefined;
-    if (!before || !after || changedColumns(event.metadata, before, after).length === 0) return;
-    await stageEvent(
-      event.manager,
-      event.queryRunner,
-      RealtimeEventName.NOTIFICATION_UPDATED,
-      event.metadata,
-      after,
-      [after.receiverId],
-    );
+  protected updatedFor(notification: Notification): number[] {
+    return [notification.receiverId];
   }
 }

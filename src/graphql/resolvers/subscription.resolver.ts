@@ -20,7 +20,7 @@ export class SubscriptionResolver {
     description: 'Messages sent to you, as the Pusher event MessageCreated delivers them.',
   })
   messageCreated(@Root() event: RealtimeEvent): Message {
-    return fromLegacyPayload(this.dataSource.getMetadata(Message), event.payload);
+    return this.read(Message, event);
   }
 
   @Subscription(() => Message, {
@@ -29,7 +29,7 @@ export class SubscriptionResolver {
     description: 'Changes to messages you sent or received (MessageUpdated): only when a value changed.',
   })
   messageUpdated(@Root() event: RealtimeEvent): Message {
-    return fromLegacyPayload(this.dataSource.getMetadata(Message), event.payload);
+    return this.read(Message, event);
   }
 
   @Subscription(() => Notification, {
@@ -38,7 +38,7 @@ export class SubscriptionResolver {
     description: 'Notifications sent to you (NotificationCreated).',
   })
   notificationCreated(@Root() event: RealtimeEvent): Notification {
-    return fromLegacyPayload(this.dataSource.getMetadata(Notification), event.payload);
+    return this.read(Notification, event);
   }
 
   @Subscription(() => Notification, {
@@ -47,6 +47,11 @@ export class SubscriptionResolver {
     description: 'Changes to your notifications (NotificationUpdated): only when a value changed.',
   })
   notificationUpdated(@Root() event: RealtimeEvent): Notification {
-    return fromLegacyPayload(this.dataSource.getMetadata(Notification), event.payload);
+    return this.read(Notification, event);
+  }
+
+  /** The row a Pusher client got in `data.model`, as the GraphQL type: both transports carry the same data. */
+  private read<T extends Message | Notification>(entity: new () => T, event: RealtimeEvent): T {
+    return fromLegacyPayload<T>(this.dataSource.getMetadata(entity), event.payload);
   }
 }
