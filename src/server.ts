@@ -124,9 +124,10 @@ export async function startServer(
     const upgrades: UpgradeHandler[] = [];
 
     const exposeInternals = config.env === 'development';
+    const formatError = createErrorFormatter(logger, exposeInternals);
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
-      formatError: createErrorFormatter(logger, exposeInternals),
+      formatError,
       includeStacktraceInErrorResponses: exposeInternals,
       introspection: config.sandbox,
       plugins: [
@@ -163,6 +164,7 @@ export async function startServer(
       schema,
       auth: services.auth,
       logger,
+      formatError,
       context: (viewer) => ({
         viewer: async () => viewer,
         loaders: createLoaders(dataSource),

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -24,6 +24,8 @@ export interface GraphQLWebSocketOptions {
   /** The context of one operation on a socket authenticated as `viewer`. */
   readonly context: (viewer: Viewer) => GraphQLContext;
   readonly logger: Logger;
+  /** The same formatting HTTP responses get, so a socket never carries a stack trace or SQL text either. */
+  readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }
 
 /**
@@ -62,6 +64,17 @@ export class GraphQLWebSocketServer {
             return [error instanceof GraphQLError ? error : new GraphQLError('Forbidden')];
           }
         },
+        onNext: (_ctx, _id, _payload, _args, result) =>
+          result.errors
+            ? { ...result, errors: result.errors.map((error) => options.formatError(error.toJSON(), error)) }
+            : undefined,
+        // graphql-ws reports only document errors here (parse, validation), which carry no code of their own.
+        onError: (_ctx, _id, _payload, errors) =>
+          errors.map((error) => {
+            const formatted = error.toJSON();
+            const extensions = { code: 'GRAPHQL_VALIDATION_FAILED', ...formatted.extensions };
+            return options.formatError({ ...formatted, extensions }, error);
+          }),
         onClose: (ctx) => {
           this.sockets.delete(ctx.extra.socket);
         },

@@ -309,6 +309,19 @@ describe('private channels and sockets', () => {
     }
   });
 
+  it('answers an invalid subscription with a validation error naming the field', async () => {
+    const a = await createUser(t.client);
+    const gql = subscriptionClient(a.token);
+    await gql.subscribe('messageCreated', 'subscription { messageCreated { nope } }');
+    await eventually(() => expect(gql.failures('messageCreated')).toHaveLength(1));
+    expect(gql.failures('messageCreated')[0]).toEqual([
+      expect.objectContaining({
+        message: expect.stringContaining('nope'),
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      }),
+    ]);
+  });
+
   it('closes the sockets of a user who logs out or is banned (4403)', async () => {
     const a = await createUser(t.client);
     const b = await createUser(t.client);
