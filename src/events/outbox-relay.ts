@@ -135,11 +135,11 @@ export class OutboxRelay {
       return;
     }
     try {
-      while (!this.stopped && (await this.publishBatch())) {
-        // publishes until nothing is left unpublished
-      }
-      while (!this.stopped && Date.now() >= this.pushBlockedUntil && (await this.pushBatch())) {
-        // pushes until nothing is left or Pusher fails
+      // A batch of each in turn, so a steady stream of new writes cannot starve Pusher delivery.
+      while (!this.stopped) {
+        const published = await this.publishBatch();
+        const pushed = Date.now() >= this.pushBlockedUntil && (await this.pushBatch());
+        if (!published && !pushed) break;
       }
     } finally {
       if (lock) await this.unlock(lock);
