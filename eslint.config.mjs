@@ -26,7 +26,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'examples/**'],
+    files: ['scripts/**', 'examples/**', 'bench/**'],
     rules: { 'no-console': 'off' },
   },
 );
