@@ -1,3 +1,4 @@
+import cors from 'cors';
 import express, { type Request, type Response, Router } from 'express';
 import { channelOwner } from '../events/realtime-event';
 import { AppError } from '../errors';
@@ -14,8 +15,11 @@ const CHANNEL_NAME = /^[-a-zA-Z0-9_=@,.;]{1,164}$/;
  */
 export function broadcastingAuthRoutes(auth: AuthService, gateway: PusherGateway): Router {
   const router = Router();
+  // Web clients on another origin call this with an Authorization header, which needs a CORS preflight.
+  router.options('/broadcasting/auth', cors());
   router.post(
     '/broadcasting/auth',
+    cors(),
     express.urlencoded({ extended: false, limit: '16kb' }),
     express.json({ limit: '16kb' }),
     async (req: Request, res: Response) => {

@@ -366,6 +366,20 @@ describe('/broadcasting/auth', () => {
     expect(json.status).toBe(200);
   });
 
+  it('lets browser clients on another origin call it (CORS preflight)', async () => {
+    const preflight = await fetch(`${t.url}/broadcasting/auth`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://legacy-app.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
+  });
+
   it('answers 403 for another user or an unknown channel, 401 without a valid token, 400 for malformed fields', async () => {
     const a = await createUser(t.client);
     const b = await createUser(t.client);
