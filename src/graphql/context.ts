@@ -1,5 +1,6 @@
 import type { ContainerType } from 'type-graphql';
 import { unauthenticated } from '../errors';
+import { bearerToken } from '../http/bearer-token';
 import type { AuthService } from '../services/auth.service';
 import type { Viewer } from '../services/viewer';
 import type { Loaders } from './loaders';
@@ -13,13 +14,6 @@ export interface GraphQLContext {
   readonly container: ContainerType;
   /** On a subscription socket: the user it authenticated as. */
   readonly subscriber?: Viewer;
-}
-
-/** The token of a `Bearer <token>` header value, or undefined when there is none. */
-export function bearerToken(authorization: unknown): string | undefined {
-  if (typeof authorization !== 'string') return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization.trim());
-  return match?.[1];
 }
 
 /**

@@ -2,7 +2,7 @@ import cors from 'cors';
 import express, { type Request, type Response, Router } from 'express';
 import { channelOwner } from '../events/realtime-event';
 import { AppError } from '../errors';
-import { bearerToken } from '../graphql/context';
+import { bearerToken } from '../http/bearer-token';
 import type { AuthService } from '../services/auth.service';
 import type { PusherGateway } from './pusher-gateway';
 
