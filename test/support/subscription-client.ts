@@ -36,7 +36,8 @@ export class SubscriptionClient {
         complete: () => undefined,
       },
     );
-    await sleep(300);
+    // graphql-ws does not acknowledge a subscribe; this leaves the server ample time to register it.
+    await sleep(500);
   }
 
   results<T = Record<string, unknown>>(name: string): T[] {
