@@ -151,7 +151,7 @@ export async function startServer(
     );
 
     const gateway = new PusherGateway({ ...config.pusher, builtInPort: port });
-    if (config.pusher.host === undefined && config.pusher.cluster === undefined) {
+    if (config.pusher.builtIn) {
       const builtIn = await createBuiltInPusher(config.pusher, bus, logger);
       app.use(builtIn.routes);
       upgrades.push(builtIn.sockets);

@@ -26,7 +26,9 @@ export interface PusherConfig {
   readonly appId: string;
   readonly key: string;
   readonly secret: string;
-  /** Set when an outside Pusher-compatible service is used; undefined means the built-in endpoint. */
+  /** True when neither PUSHER_HOST nor PUSHER_CLUSTER names an outside service: the server's own endpoint serves. */
+  readonly builtIn: boolean;
+  /** The outside Pusher-compatible service's host, when one is used. */
   readonly host: string | undefined;
   readonly port: number | undefined;
   readonly useTLS: boolean;
@@ -165,6 +167,7 @@ export function loadConfig(env: Env = process.env): Config {
       appId: pusherAppId ?? DEV_PUSHER.appId,
       key: pusherKey ?? DEV_PUSHER.key,
       secret: pusherSecret ?? DEV_PUSHER.secret,
+      builtIn: !outsidePusher,
       host: pusherHost,
       port: pusherPort,
       useTLS: read.boolean('PUSHER_USE_TLS', pusherHost === undefined && pusherCluster !== undefined),

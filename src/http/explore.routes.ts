@@ -39,14 +39,13 @@ export function exploreRoutes(settings: ExploreSettings): Router {
   if (settings.sandbox) router.use('/graphiql', page('graphiql'));
   if (settings.listenPage) {
     const { pusher } = settings;
-    const outside = pusher.host !== undefined || pusher.cluster !== undefined;
     router.get('/test/listen/pusher.json', (_req, res) => {
       res.json({
         key: pusher.key,
         cluster: pusher.cluster ?? 'mt1',
         // The built-in endpoint answers on the page's own host and port.
-        ...(outside && pusher.host !== undefined ? { wsHost: pusher.host, wsPort: pusher.port } : {}),
-        forceTLS: outside ? pusher.useTLS : false,
+        ...(pusher.host === undefined ? {} : { wsHost: pusher.host, wsPort: pusher.port }),
+        forceTLS: pusher.builtIn ? false : pusher.useTLS,
       });
     });
     router.use('/test/listen', page('listen'));

@@ -20,18 +20,19 @@ export class PusherGateway {
 
   constructor(target: PusherTarget) {
     const base = { appId: target.appId, key: target.key, secret: target.secret, timeout: REQUEST_TIMEOUT_MS };
-    const port = target.port === undefined ? undefined : String(target.port);
-    if (target.host !== undefined) {
-      this.pusher = new Pusher({ ...base, host: target.host, port, useTLS: target.useTLS });
-    } else if (target.cluster !== undefined) {
-      this.pusher = new Pusher({ ...base, cluster: target.cluster, useTLS: target.useTLS });
-    } else {
+    if (target.builtIn) {
       this.pusher = new Pusher({
         ...base,
         host: '127.0.0.1',
         port: String(target.builtInPort),
         useTLS: false,
       });
+    } else if (target.host !== undefined) {
+      const port = target.port === undefined ? undefined : String(target.port);
+      this.pusher = new Pusher({ ...base, host: target.host, port, useTLS: target.useTLS });
+    } else {
+      // Neither built in nor given a host: config only allows that when PUSHER_CLUSTER is set.
+      this.pusher = new Pusher({ ...base, cluster: target.cluster as string, useTLS: target.useTLS });
     }
   }
 

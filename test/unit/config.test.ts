@@ -19,7 +19,7 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       redisUrl: undefined,
       admin: { email: 'admin@email.com', password: '12345678' },
-      pusher: { host: undefined, appId: 'app-id', key: 'app-key', secret: 'app-secret' },
+      pusher: { builtIn: true, host: undefined, appId: 'app-id', key: 'app-key', secret: 'app-secret' },
     });
     expect(config.dataDir).toMatch(/data$/);
     expect(Object.isFrozen(config)).toBe(true);
