@@ -32,6 +32,7 @@ import { routeUpgrades, type UpgradeHandler } from './realtime/upgrade-router';
 import { ensureAdminAccount } from './services/admin-account';
 import { createServices, type Services } from './services/services';
 import { onOutboxCommit } from './subscribers/outbox-staging';
+import { withTimeout } from './timeout';
 
 export interface RunningServer {
   /** Base URL, e.g. `http://127.0.0.1:4000`. */
@@ -199,12 +200,4 @@ export async function startServer(
     await close();
     throw error;
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

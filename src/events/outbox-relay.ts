@@ -1,6 +1,7 @@
 import { type DataSource, In, IsNull, Not, type QueryRunner } from 'typeorm';
 import { OutboxEvent } from '../entities/outbox-event';
 import type { Logger } from '../logger';
+import { withTimeout } from '../timeout';
 import type { RealtimeEvent, RealtimeEventName } from './realtime-event';
 
 /** What a Pusher delivery attempt came to. */
@@ -90,12 +91,7 @@ export class OutboxRelay {
     this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, STOP_TIMEOUT_MS);
-    });
-    await Promise.race([this.running, timeout]);
-    clearTimeout(timer);
+    if (this.running) await withTimeout(this.running, STOP_TIMEOUT_MS).catch(() => undefined);
   }
 
   /** Plans the next drain in `ms`, unless one is already planned sooner. */
