@@ -100,7 +100,7 @@ export async function startServer(
     const { dataSource } = database;
 
     const bus: SharedBus = config.redisUrl
-      ? await RedisBus.connect(config.redisUrl, logger)
+      ? await RedisBus.connect(config.redisUrl, config.redisPrefix, logger)
       : new InProcessBus();
     stops.push(() => bus.close());
     const services = createServices(

@@ -9,6 +9,8 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly redisUrl: string | undefined;
+  /** Prefixes every Redis channel and key, so deployments (or test runs) sharing one Redis stay apart. */
+  readonly redisPrefix: string;
   /** Undefined in development until `resolveJwtSecret` has read or generated the one kept in `dataDir`. */
   readonly jwtSecret: string | undefined;
   readonly accessTokenTtlSeconds: number;
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: path.resolve(read.string('DATA_DIR') ?? './data'),
     redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: read.string('REDIS_PREFIX') ?? 'jobwarehouse:',
     jwtSecret,
     accessTokenTtlSeconds: read.integer('ACCESS_TOKEN_TTL', 900, 10, 86400),
     refreshTokenTtlSeconds: read.integer('REFRESH_TOKEN_TTL', 30 * 86400, 60, 365 * 86400),

@@ -2,8 +2,6 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../logger';
 import type { BusKind, BusMessages, SharedBus } from './shared-bus';
 
-const PREFIX = 'jobwarehouse:';
-
 /** The bus across instances: Redis pub/sub, one channel per message kind. */
 export class RedisBus implements SharedBus {
   private readonly publisher: Redis;
@@ -12,12 +10,13 @@ export class RedisBus implements SharedBus {
 
   private constructor(
     url: string,
+    private readonly prefix: string,
     private readonly logger: Logger,
   ) {
     this.publisher = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
     this.subscriber = new Redis(url, { lazyConnect: true });
     this.subscriber.on('message', (channel: string, text: string) => {
-      const kind = channel.slice(PREFIX.length);
+      const kind = channel.slice(this.prefix.length);
       let message: unknown;
       try {
         message = JSON.parse(text);
@@ -32,14 +31,14 @@ export class RedisBus implements SharedBus {
     }
   }
 
-  static async connect(url: string, logger: Logger): Promise<RedisBus> {
-    const bus = new RedisBus(url, logger);
+  static async connect(url: string, prefix: string, logger: Logger): Promise<RedisBus> {
+    const bus = new RedisBus(url, prefix, logger);
     await Promise.all([bus.publisher.connect(), bus.subscriber.connect()]);
     return bus;
   }
 
   async publish<K extends BusKind>(kind: K, message: BusMessages[K]): Promise<void> {
-    await this.publisher.publish(PREFIX + kind, JSON.stringify(message));
+    await this.publisher.publish(this.prefix + kind, JSON.stringify(message));
   }
 
   async subscribe<K extends BusKind>(kind: K, handler: (message: BusMessages[K]) => void): Promise<void> {
@@ -49,7 +48,7 @@ export class RedisBus implements SharedBus {
       return;
     }
     this.handlers.set(kind, [handler as (message: never) => void]);
-    await this.subscriber.subscribe(PREFIX + kind);
+    await this.subscriber.subscribe(this.prefix + kind);
   }
 
   async close(): Promise<void> {

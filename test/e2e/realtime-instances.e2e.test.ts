@@ -2,7 +2,12 @@ import { Redis } from 'ioredis';
 import { sendMessage } from '../fixtures/messages';
 import { createUser } from '../fixtures/users';
 import { LegacyPusherClient, messageChannel } from '../support/legacy-pusher-client';
-import { SHARED_DATABASE_URL, SHARED_REDIS_URL, sharedServicesAvailable } from '../support/shared-services';
+import {
+  SHARED_DATABASE_URL,
+  SHARED_REDIS_PREFIX,
+  SHARED_REDIS_URL,
+  sharedServicesAvailable,
+} from '../support/shared-services';
 import { SubscriptionClient } from '../support/subscription-client';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { eventually, SETTLE_MS, sleep } from '../support/wait';
@@ -38,7 +43,7 @@ it('a change written through one instance reaches pusher-js and graphql-ws clien
   const watcher = new Redis(SHARED_REDIS_URL);
   const broadcasts: string[] = [];
   try {
-    await watcher.subscribe('jobwarehouse:pusher-broadcast');
+    await watcher.subscribe(`${SHARED_REDIS_PREFIX}pusher-broadcast`);
     watcher.on('message', (_channel: string, text: string) => broadcasts.push(text));
     await legacy.subscribe(messageChannel(b.id));
     await gql.subscribe('messageCreated', 'subscription { messageCreated { id detail } }');

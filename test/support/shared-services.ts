@@ -4,6 +4,7 @@ import { Client } from 'pg';
 export const SHARED_DATABASE_URL =
   process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const SHARED_REDIS_PREFIX = process.env.TEST_REDIS_PREFIX ?? 'jobwarehouse:';
 
 async function reachable(probe: () => Promise<unknown>): Promise<boolean> {
   try {

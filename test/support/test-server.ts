@@ -51,6 +51,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     DATA_DIR: dataDir,
     JWT_SECRET: TEST_JWT_SECRET,
     DATABASE_URL: process.env.DATABASE_URL,
+    // Test runs sharing one Redis (several checkouts at once) keep apart with their own prefix.
+    REDIS_PREFIX: process.env.TEST_REDIS_PREFIX,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...options.env,
   };

@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       port: 4000,
       databaseUrl: undefined,
       redisUrl: undefined,
+      redisPrefix: 'jobwarehouse:',
       admin: { email: 'admin@email.com', password: '12345678' },
       pusher: { builtIn: true, host: undefined, appId: 'app-id', key: 'app-key', secret: 'app-secret' },
     });
