@@ -1,0 +1,54 @@
+// Bare baseline for fan-out, writes and memory: node:http + pg insert + a JSON push to the receiver's ws sockets.
+import { createServer } from 'node:http';
+import { Pool } from 'pg';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { authenticate, bearer, readBody } from './auth';
+
+const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+const sockets = new Map<number, Set<WebSocket>>();
+
+const server = createServer((req, res) => {
+  if (req.url === '/ready') {
+    res.end('ok');
+    return;
+  }
+  void (async () => {
+    const sender = await authenticate(pool, bearer(req));
+    if (!sender || req.method !== 'POST' || req.url !== '/messages') {
+      res.writeHead(sender ? 404 : 401).end();
+      return;
+    }
+    const { receiverId, detail } = JSON.parse(await readBody(req)) as { receiverId: number; detail: string };
+    const inserted = await pool.query(
+      'INSERT INTO messages (detail, sender_id, receiver_id) VALUES ($1, $2, $3) RETURNING *',
+      [detail, sender.user_id, receiverId],
+    );
+    const json = JSON.stringify(inserted.rows[0]);
+    for (const socket of sockets.get(receiverId) ?? []) socket.send(json);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(json);
+  })().catch(() => res.writeHead(500).end());
+});
+
+const wss = new WebSocketServer({ noServer: true });
+server.on('upgrade', (req, socket, head) => {
+  const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token') ?? undefined;
+  void authenticate(pool, token).then((user) => {
+    if (!user) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const mine = sockets.get(user.user_id) ?? new Set();
+      mine.add(ws);
+      sockets.set(user.user_id, mine);
+      ws.on('close', () => mine.delete(ws));
+    });
+  });
+});
+
+server.listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => {
+  wss.close();
+  server.close();
+  void pool.end().then(() => process.exit(0));
+});

@@ -1,0 +1,96 @@
+import { openSubscribers, type ClientKind } from '../clients';
+import type { BenchContext } from '../context';
+import type { BenchUser } from '../dataset';
+import { rssOf, sleep, startBaseline, type Started } from '../processes';
+import { type BenchResult, fixed, type ResultRow } from '../result';
+import { ratio } from '../stats';
+
+interface Sample {
+  readonly connections: number;
+  readonly rssBytes: number;
+  /** From the server's /metrics (prom-client's default metrics) when it has them. */
+  readonly heapUsedBytes: number | undefined;
+}
+
+async function heapUsed(url: string): Promise<number | undefined> {
+  const res = await fetch(`${url}/metrics`).catch(() => undefined);
+  if (!res?.ok) return undefined;
+  const value = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/m.exec(await res.text())?.[1];
+  return value === undefined ? undefined : Number(value);
+}
+
+/** Users repeated as needed: more connections than users means several sockets per user, as with several tabs. */
+const usersFor = (users: readonly BenchUser[], count: number) =>
+  Array.from({ length: count }, (_, i) => users[i % users.length]);
+
+async function sample(target: Started, connections: number): Promise<Sample> {
+  // Let the opening's garbage settle so the figure is the idle sockets, not the handshakes.
+  await sleep(1_000);
+  const pid = target.child.pid as number;
+  return { connections, rssBytes: await rssOf(pid), heapUsedBytes: await heapUsed(target.url) };
+}
+
+async function measure(
+  target: Started,
+  kind: ClientKind,
+  users: readonly BenchUser[],
+  levels: readonly number[],
+) {
+  const samples: Sample[] = [];
+  for (const level of levels) {
+    if (level === 0) {
+      samples.push(await sample(target, 0));
+      continue;
+    }
+    const subscribers = await openSubscribers(target.url, usersFor(users, level), () => undefined, {
+      kinds: [kind],
+      batch: 100,
+    });
+    try {
+      samples.push(await sample(target, level));
+    } finally {
+      await subscribers.close();
+    }
+    await sleep(500);
+  }
+  return samples;
+}
+
+/** Growth per connection between no connection and the most, in KiB. */
+function perConnectionKib(samples: readonly Sample[]): number {
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  return (last.rssBytes - first.rssBytes) / (last.connections - first.connections) / 1024;
+}
+
+/** Server RSS (and heap, when /metrics has it) at growing numbers of idle subscribed sockets, per client kind. */
+export async function memoryBenchmark(ctx: BenchContext): Promise<BenchResult> {
+  const levels = ctx.sizes.memoryLevels;
+  const users = ctx.data.users;
+  const project = {
+    'graphql-ws': await measure(ctx.server, 'graphql-ws', users, levels),
+    'pusher-js': await measure(ctx.server, 'pusher-js', users, levels),
+  };
+  const baselineServer = await startBaseline('message-server.ts', ctx.baselineEnv);
+  let baseline: Sample[];
+  try {
+    baseline = await measure(baselineServer, 'ws', users, levels);
+  } finally {
+    await baselineServer.stop();
+  }
+  const bareKib = perConnectionKib(baseline);
+  const rows: ResultRow[] = (['graphql-ws', 'pusher-js'] as const).map((kind) => {
+    const kib = perConnectionKib(project[kind]);
+    const r = ratio(kib, bareKib);
+    const mib = (bytes: number) => fixed(bytes / 2 ** 20, 0);
+    return {
+      what: `memory ${kind}: KiB/conn (RSS MiB at ${levels.join('/')})`,
+      project: `${fixed(kib)} (${project[kind].map((s) => mib(s.rssBytes)).join('/')})`,
+      baseline: `${fixed(bareKib)} (${baseline.map((s) => mib(s.rssBytes)).join('/')})`,
+      ratio: r,
+      target: '<= 1.5x',
+      met: r <= 1.5,
+    };
+  });
+  return { name: 'memory', rows, figures: { levels, project, baseline } };
+}

@@ -1,0 +1,130 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..');
+
+const children = new Set<ChildProcess>();
+
+/** Every child dies with the bench, whether it ends, fails or is interrupted. */
+export function killChildrenOnExit(): void {
+  process.on('exit', () => {
+    for (const child of children) child.kill('SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      for (const child of children) child.kill('SIGKILL');
+      process.exit(130);
+    });
+  }
+}
+
+export interface Started {
+  readonly child: ChildProcess;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** A port free on loopback right now, for a child to listen on. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** Starts `node <args>` and keeps the last lines of its output, to explain a failure. */
+export function startNode(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  let tail = '';
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  return { child, output: () => tail };
+}
+
+/** Polls `url` until it answers 200; fails if the child exits first or `timeoutMs` passes. */
+export async function waitForOk(
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: process exited (${child.exitCode}):\n${output()}`);
+    const ok = await fetch(url).then(
+      (res) => res.status === 200,
+      () => false,
+    );
+    if (ok) return;
+    await sleep(10);
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms:\n${output()}`);
+}
+
+export function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Starts the built server (`dist/src/main.js`) in production mode and waits for `/readyz`. */
+export async function startServerProcess(env: NodeJS.ProcessEnv, port: number): Promise<Started> {
+  const { child, output } = startNode([path.join(ROOT, 'dist/src/main.js')], env);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForOk(`${url}/readyz`, child, output);
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  return { child, url, stop: () => stopChild(child) };
+}
+
+/** Starts a baseline (a TypeScript file under bench/baselines) and waits for its `/ready`. */
+export async function startBaseline(file: string, env: NodeJS.ProcessEnv): Promise<Started> {
+  const port = await freePort();
+  const { child, output } = startNode(
+    ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'bench/baselines', file)],
+    { PATH: process.env.PATH, ...env, PORT: String(port) },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitForOk(`${url}/ready`, child, output);
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  return { child, url, stop: () => stopChild(child) };
+}
+
+/** Resident memory of a process in bytes, from /proc (Linux). */
+export async function rssOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  if (kb === undefined) throw new Error(`no VmRSS for ${pid}`);
+  return Number(kb) * 1024;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,112 @@
+// `npm run bench`: every benchmark of issue 8 against the built server in production mode, each beside its bare
+// baseline in the same run. BENCH_QUICK=1 for a few seconds with small sizes; BENCH_DATABASE_URL for the scratch
+// database (emptied!); BENCH_OUT_DIR for where results/ and RESULTS.md go.
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { coldStartBenchmark } from './benchmarks/cold-start';
+import { fanoutBenchmark } from './benchmarks/fanout';
+import { memoryBenchmark } from './benchmarks/memory';
+import { notificationBurstBenchmark } from './benchmarks/notification-burst';
+import { readBenchmark } from './benchmarks/read';
+import { writesBenchmark } from './benchmarks/writes';
+import { EventRouter, openSubscribers } from './clients';
+import type { BenchContext, RealtimeContext } from './context';
+import { resetBenchDatabase, seedDataSet } from './dataset';
+import { freePort, killChildrenOnExit, ROOT, startServerProcess } from './processes';
+import { describeMachine, printTable, writeResults } from './report';
+import type { BenchResult } from './result';
+import { BENCH_SECRETS, serverEnv } from './server-env';
+import { benchSizes } from './sizes';
+
+const step = (text: string) =>
+  process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
+
+async function postgresVersion(databaseUrl: string): Promise<string> {
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    return (await db.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
+  } finally {
+    await db.end();
+  }
+}
+
+async function realtimeBenchmarks(ctx: BenchContext): Promise<BenchResult[]> {
+  const receivers = ctx.data.users.slice(0, ctx.sizes.subscribers);
+  const router = new EventRouter();
+  step(`opening ${receivers.length} subscribers (graphql-ws and pusher-js)`);
+  const subscribers = await openSubscribers(ctx.server.url, receivers, router.onEvent, {
+    kinds: ['graphql-ws', 'pusher-js'],
+    notifications: true,
+  });
+  const realtime: RealtimeContext = { ...ctx, receivers, subscribers, router };
+  try {
+    step('fan-out');
+    const fanout = await fanoutBenchmark(realtime);
+    step('notification burst');
+    const burst = await notificationBurstBenchmark(realtime);
+    step('writes');
+    const writes = await writesBenchmark(realtime);
+    return [fanout, burst, writes];
+  } finally {
+    await subscribers.close();
+  }
+}
+
+async function main(): Promise<void> {
+  killChildrenOnExit();
+  const loadAtStart = os.loadavg();
+  const sizes = benchSizes(process.env.BENCH_QUICK === '1');
+  const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bench';
+  const outDir = path.resolve(
+    process.env.BENCH_OUT_DIR ??
+      (sizes.quick ? path.join(os.tmpdir(), 'jw-bench-quick') : path.join(ROOT, 'bench')),
+  );
+  if (!existsSync(path.join(ROOT, 'dist/src/main.js')))
+    throw new Error('build first: npx tsc -p tsconfig.build.json');
+
+  step(`emptying ${new URL(databaseUrl).pathname.slice(1)} and starting the server`);
+  await resetBenchDatabase(databaseUrl);
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jw-bench-'));
+  const port = await freePort();
+  const server = await startServerProcess(serverEnv({ port, databaseUrl, dataDir }), port);
+  const results: BenchResult[] = [];
+  try {
+    step(`seeding ${sizes.users} users and ${sizes.messages} messages`);
+    const data = await seedDataSet(databaseUrl, sizes);
+    const ctx: BenchContext = {
+      sizes,
+      server,
+      data,
+      databaseUrl,
+      baselineEnv: { DATABASE_URL: databaseUrl, JWT_SECRET: BENCH_SECRETS.JWT_SECRET },
+    };
+    step('read');
+    results.push(await readBenchmark(ctx));
+    results.push(...(await realtimeBenchmarks(ctx)));
+    step('memory');
+    results.push(await memoryBenchmark(ctx));
+  } finally {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  step('cold start');
+  results.push(await coldStartBenchmark(databaseUrl));
+
+  const machine = await describeMachine(await postgresVersion(databaseUrl), loadAtStart);
+  printTable(results);
+  await writeResults(outDir, results, machine, sizes);
+  step(`results in ${outDir}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
