@@ -90,9 +90,16 @@ export function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts the built server (`dist/src/main.js`) in production mode and waits for `/readyz`. */
-export async function startServerProcess(env: NodeJS.ProcessEnv, port: number): Promise<Started> {
-  const { child, output } = startNode([path.join(ROOT, 'dist/src/main.js')], env);
+/**
+ * Starts the built server (`dist/src/main.js`) in production mode and waits for `/readyz`. `nodeArgs` such as
+ * `--cpu-prof` profile it; a profile is written when the bench stops it with SIGTERM.
+ */
+export async function startServerProcess(
+  env: NodeJS.ProcessEnv,
+  port: number,
+  nodeArgs: string[] = [],
+): Promise<Started> {
+  const { child, output } = startNode([...nodeArgs, path.join(ROOT, 'dist/src/main.js')], env);
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitForOk(`${url}/readyz`, child, output);

@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark of issue 8 against the built server in production mode, each beside its bare
 // baseline in the same run. BENCH_QUICK=1 for a few seconds with small sizes; BENCH_DATABASE_URL for the scratch
-// database (emptied!); BENCH_OUT_DIR for where results/ and RESULTS.md go.
+// database (emptied!); BENCH_OUT_DIR for where results/ and RESULTS.md go; BENCH_SERVER_NODE_ARGS for node options of
+// the measured server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (not of the cold starts).
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -73,7 +74,8 @@ async function main(): Promise<void> {
   await resetBenchDatabase(databaseUrl);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jw-bench-'));
   const port = await freePort();
-  const server = await startServerProcess(serverEnv({ port, databaseUrl, dataDir }), port);
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const server = await startServerProcess(serverEnv({ port, databaseUrl, dataDir }), port, nodeArgs);
   const results: BenchResult[] = [];
   try {
     step(`seeding ${sizes.users} users and ${sizes.messages} messages`);

@@ -33,7 +33,7 @@ export function benchSizes(quick: boolean): Sizes {
       fanoutSeconds: 2,
       writeSenders: 5,
       writeSeconds: 2,
-      memoryLevels: [0, 20, 50],
+      memoryLevels: [0, 50, 150],
       drainMs: 15_000,
     };
   }
