@@ -101,7 +101,7 @@ export async function writeResults(
       `${sizes.readConnections} connections for ${sizes.readSeconds} s; fan-out ${sizes.fanoutRates.join(' and ')}/s ` +
       `from ${sizes.fanoutSenders} senders for ${sizes.fanoutSeconds} s; writes ${sizes.writeSenders} senders for ` +
       `${sizes.writeSeconds} s; memory at ${sizes.memoryLevels.join(', ')} idle connections per kind. ` +
-      'Single run; raw figures in `bench/results/<name>.json`.',
+      `Single run of ${results.map((r) => r.name).join(', ')}; raw figures in \`bench/results/<name>.json\`.`,
     '',
     table(results.flatMap((r) => r.rows)),
     '',

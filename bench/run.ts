@@ -36,7 +36,61 @@ async function postgresVersion(databaseUrl: string): Promise<string> {
   }
 }
 
-async function realtimeBenchmarks(ctx: BenchContext): Promise<BenchResult[]> {
+const BENCHMARKS = ['read', 'fanout', 'notification-burst', 'writes', 'memory', 'cold-start'] as const;
+type BenchName = (typeof BENCHMARKS)[number];
+
+/** BENCH_ONLY=read,memory runs a subset, e.g. while profiling one path; the default is every benchmark. */
+function selected(): ReadonlySet<BenchName> {
+  const only = (process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = only.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
+  if (unknown.length > 0)
+    throw new Error(`BENCH_ONLY: unknown ${unknown.join(', ')}; known: ${BENCHMARKS.join(', ')}`);
+  return new Set(only.length === 0 ? BENCHMARKS : (only as BenchName[]));
+}
+
+/**
+ * Runs the chosen benchmarks one after another. One that fails is reported as failed and the others still run, so a
+ * limit tripped in one benchmark does not cost the whole run's figures; the run then exits 1.
+ */
+class Runner {
+  readonly results: BenchResult[] = [];
+  failed = false;
+
+  constructor(readonly chosen: ReadonlySet<BenchName>) {}
+
+  async run(name: BenchName, benchmark: () => Promise<BenchResult>): Promise<void> {
+    if (!this.chosen.has(name)) return;
+    step(name);
+    try {
+      this.results.push(await benchmark());
+    } catch (error) {
+      this.failed = true;
+      console.error(`[bench] ${name} failed:`, error);
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      this.results.push({
+        name,
+        rows: [
+          {
+            what: `${name}: FAILED`,
+            project: reason.slice(0, 120),
+            baseline: '',
+            ratio: undefined,
+            target: '',
+            met: false,
+          },
+        ],
+        figures: { error: reason },
+      });
+    }
+  }
+}
+
+async function realtimeBenchmarks(ctx: BenchContext, runner: Runner): Promise<void> {
+  if (!['fanout', 'notification-burst', 'writes'].some((name) => runner.chosen.has(name as BenchName)))
+    return;
   const receivers = ctx.data.users.slice(0, ctx.sizes.subscribers);
   const router = new EventRouter();
   step(`opening ${receivers.length} subscribers (graphql-ws and pusher-js)`);
@@ -46,22 +100,19 @@ async function realtimeBenchmarks(ctx: BenchContext): Promise<BenchResult[]> {
   });
   const realtime: RealtimeContext = { ...ctx, receivers, subscribers, router };
   try {
-    step('fan-out');
-    const fanout = await fanoutBenchmark(realtime);
-    step('notification burst');
-    const burst = await notificationBurstBenchmark(realtime);
-    step('writes');
-    const writes = await writesBenchmark(realtime);
-    return [fanout, burst, writes];
+    await runner.run('fanout', () => fanoutBenchmark(realtime));
+    await runner.run('notification-burst', () => notificationBurstBenchmark(realtime));
+    await runner.run('writes', () => writesBenchmark(realtime));
   } finally {
     await subscribers.close();
   }
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<boolean> {
   killChildrenOnExit();
   const loadAtStart = os.loadavg();
   const sizes = benchSizes(process.env.BENCH_QUICK === '1');
+  const runner = new Runner(selected());
   const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bench';
   const outDir = path.resolve(
     process.env.BENCH_OUT_DIR ??
@@ -76,7 +127,6 @@ async function main(): Promise<void> {
   const port = await freePort();
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const server = await startServerProcess(serverEnv({ port, databaseUrl, dataDir }), port, nodeArgs);
-  const results: BenchResult[] = [];
   try {
     step(`seeding ${sizes.users} users and ${sizes.messages} messages`);
     const data = await seedDataSet(databaseUrl, sizes);
@@ -87,26 +137,24 @@ async function main(): Promise<void> {
       databaseUrl,
       baselineEnv: { DATABASE_URL: databaseUrl, JWT_SECRET: BENCH_SECRETS.JWT_SECRET },
     };
-    step('read');
-    results.push(await readBenchmark(ctx));
-    results.push(...(await realtimeBenchmarks(ctx)));
-    step('memory');
-    results.push(await memoryBenchmark(ctx));
+    await runner.run('read', () => readBenchmark(ctx));
+    await realtimeBenchmarks(ctx, runner);
+    await runner.run('memory', () => memoryBenchmark(ctx));
   } finally {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
-  step('cold start');
-  results.push(await coldStartBenchmark(databaseUrl));
+  await runner.run('cold-start', () => coldStartBenchmark(databaseUrl));
 
   const machine = await describeMachine(await postgresVersion(databaseUrl), loadAtStart);
-  printTable(results);
-  await writeResults(outDir, results, machine, sizes);
+  printTable(runner.results);
+  await writeResults(outDir, runner.results, machine, sizes);
   step(`results in ${outDir}`);
+  return !runner.failed;
 }
 
 main().then(
-  () => process.exit(0),
+  (ok) => process.exit(ok ? 0 : 1),
   (error: unknown) => {
     console.error(error);
     process.exit(1);
