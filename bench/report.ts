@@ -3,7 +3,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { format, resolveConfig } from 'prettier';
 import type { BenchResult, ResultRow } from './result';
+import { ROOT } from './processes';
 import type { Sizes } from './sizes';
 
 const run = promisify(execFile);
@@ -65,6 +67,12 @@ export function printTable(results: readonly BenchResult[]): void {
   process.stdout.write(`\n${table(results.flatMap((r) => r.rows))}\n`);
 }
 
+/** Written as the project's Prettier settings format it, so committed results pass `npm run lint`. */
+async function writeFormatted(file: string, text: string): Promise<void> {
+  const options = await resolveConfig(path.join(ROOT, 'package.json'));
+  await writeFile(file, await format(text, { ...options, filepath: file }));
+}
+
 /** bench/results/<name>.json per benchmark, and this run's summary on top of RESULTS.md (earlier runs kept below). */
 export async function writeResults(
   outDir: string,
@@ -75,10 +83,7 @@ export async function writeResults(
   await mkdir(path.join(outDir, 'results'), { recursive: true });
   for (const result of results) {
     const json = { name: result.name, machine, sizes, rows: result.rows, figures: result.figures };
-    await writeFile(
-      path.join(outDir, 'results', `${result.name}.json`),
-      `${JSON.stringify(json, null, 2)}\n`,
-    );
+    await writeFormatted(path.join(outDir, 'results', `${result.name}.json`), JSON.stringify(json));
   }
   const file = path.join(outDir, 'RESULTS.md');
   const previous = await readFile(file, 'utf8').catch(() => '');
@@ -107,5 +112,5 @@ export async function writeResults(
     '',
     HISTORY_MARK,
   ].join('\n');
-  await writeFile(file, `${summary}${history.startsWith('\n') ? '' : '\n'}${history}`);
+  await writeFormatted(file, `${summary}${history.startsWith('\n') ? '' : '\n'}${history}`);
 }
