@@ -1,4 +1,5 @@
-import type { DataSet } from './dataset';
+import type { EventRouter, Subscribers } from './clients';
+import type { BenchUser, DataSet } from './dataset';
 import type { Started } from './processes';
 import type { Sizes } from './sizes';
 
@@ -14,7 +15,7 @@ export interface BenchContext {
 
 /** The subscribed users shared by fan-out, burst and writes, and where their events go. */
 export interface RealtimeContext extends BenchContext {
-  readonly receivers: readonly import('./dataset').BenchUser[];
-  readonly subscribers: import('./clients').Subscribers;
-  readonly router: import('./clients').EventRouter;
+  readonly receivers: readonly BenchUser[];
+  readonly subscribers: Subscribers;
+  readonly router: EventRouter;
 }

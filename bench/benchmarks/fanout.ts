@@ -1,5 +1,6 @@
-import { EventRouter, openSubscribers } from '../clients';
+import { type ClientKind, EventRouter, openSubscribers, type Subscribers } from '../clients';
 import type { RealtimeContext } from '../context';
+import type { BenchUser } from '../dataset';
 import {
   baselineSender,
   type Delivery,
@@ -11,9 +12,7 @@ import {
 } from '../load';
 import { startBaseline } from '../processes';
 import { type BenchResult, fixed, type ResultRow } from '../result';
-import type { ClientKind, Subscribers } from '../clients';
 import { ratio } from '../stats';
-import type { BenchUser } from '../dataset';
 
 async function run(
   send: SendMessage,

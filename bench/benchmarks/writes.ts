@@ -1,4 +1,5 @@
-import { EventRouter, openSubscribers, type Subscribers } from '../clients';
+import { performance } from 'node:perf_hooks';
+import { type ClientKind, EventRouter, openSubscribers, type Subscribers } from '../clients';
 import type { RealtimeContext } from '../context';
 import type { BenchUser } from '../dataset';
 import {
@@ -12,8 +13,6 @@ import {
 import { startBaseline } from '../processes';
 import { type BenchResult, type ResultRow } from '../result';
 import { ratio } from '../stats';
-import { performance } from 'node:perf_hooks';
-import type { ClientKind } from '../clients';
 
 interface WriteFigures {
   readonly sent: number;
