@@ -12,7 +12,13 @@ export const BENCH_SECRETS = {
   ADMIN_PASSWORD: 'bench-admin-password-0123456789abcdef-0123',
 } as const;
 
-/** Limits the benchmark load must not trip; see the note above. */
+/**
+ * Limits the benchmark load must not trip; see the note above. All load comes from 127.0.0.1, and these are the
+ * ones expected to matter: connections per IP (1,000 subscribers; memory opens 5,000 of one kind at once) and per
+ * user (memory opens 5 per user), requests per IP and per user (read: 50 autocannon connections on one token;
+ * writes: 50 senders as fast as answered; fan-out: 500/s), channels or subscriptions per connection (2 each).
+ * Logins are not: tokens are minted (bench/dataset.ts).
+ */
 const SERVER_LIMITS: Record<string, string> = {};
 
 export const ACCESS_TOKEN_TTL_SECONDS = 3600;
