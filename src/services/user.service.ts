@@ -89,7 +89,11 @@ export class UserService {
 
   async updateProfile(viewer: Viewer, changes: ProfileChanges): Promise<User> {
     return this.dataSource.transaction(async (manager) => {
-      const user = await manager.findOneByOrFail(User, { id: viewer.user.id });
+      // Locked, so a ban or another profile change committed meanwhile is read here and not written back.
+      const user = await manager.findOneOrFail(User, {
+        where: { id: viewer.user.id },
+        lock: { mode: 'pessimistic_write' },
+      });
       const { email, phonenumber, ...rest } = definedOnly(changes);
       Object.assign(user, rest);
       if (email !== undefined) user.email = normalizeEmail(email);
@@ -106,7 +110,10 @@ export class UserService {
     requireAdmin(viewer);
     if (userId === viewer.user.id) throw badInput('userId', 'an admin cannot change their own status.');
     const user = await this.dataSource.transaction(async (manager) => {
-      const found = await manager.findOneBy(User, { id: userId });
+      const found = await manager.findOne(User, {
+        where: { id: userId },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!found) throw notFound('User', userId);
       found.status = status;
       await manager.save(found);
