@@ -6,7 +6,7 @@ import { definedOnly } from './changes';
 import { uniqueViolation } from './db-errors';
 import { DEFAULT_PAGE_SIZE } from './paging';
 import { revokeSessions } from './session-revocation';
-import { requireAdmin, type Viewer } from './viewer';
+import { isAdmin, requireAdmin, type Viewer } from './viewer';
 
 export interface NewUser {
   readonly email: string;
@@ -55,11 +55,13 @@ export class UserService {
     return user;
   }
 
-  /** Active users whose name, email or phone number contains the text. */
-  search(query: string, first = SEARCH_LIMIT): Promise<User[]> {
+  /** Active users whose name contains the text; for an admin also those whose email or phone number does. */
+  search(viewer: Viewer, query: string, first = SEARCH_LIMIT): Promise<User[]> {
     const pattern = `%${escapeLike(query.trim())}%`;
+    // Matching contact data for everyone would reveal it one guessed character at a time.
+    const columns = isAdmin(viewer) ? ['name', 'email', 'phonenumber'] : ['name'];
     return this.dataSource.getRepository(User).find({
-      where: ['name', 'email', 'phonenumber'].map((column) => ({
+      where: columns.map((column) => ({
         [column]: ILike(pattern),
         status: UserStatus.ACTIVE,
       })),
