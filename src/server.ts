@@ -125,12 +125,13 @@ export async function startServer(
     const upgrades: UpgradeHandler[] = [];
 
     const exposeInternals = config.env === 'development';
-    const formatError = createErrorFormatter(logger, exposeInternals);
+    const formatError = createErrorFormatter(logger, exposeInternals, !config.sandbox);
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
       formatError,
       includeStacktraceInErrorResponses: exposeInternals,
       introspection: config.sandbox,
+      hideSchemaDetailsFromClientErrors: !config.sandbox,
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer }),
         config.sandbox ? sandboxLandingPage() : ApolloServerPluginLandingPageDisabled(),

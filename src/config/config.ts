@@ -118,9 +118,6 @@ export function loadConfig(env: Env = process.env): Config {
   if (adminPassword !== undefined && adminPassword.length < 8) {
     read.problems.push('ADMIN_PASSWORD must be at least 8 characters long');
   }
-  if (isProduction && adminPassword === DEV_ADMIN.password) {
-    read.problems.push('ADMIN_PASSWORD must not be the well-known development password in production');
-  }
   const admin =
     adminEmail !== undefined && adminPassword !== undefined
       ? { email: adminEmail.toLowerCase(), password: adminPassword }
@@ -146,6 +143,13 @@ export function loadConfig(env: Env = process.env): Config {
         );
       }
     }
+  }
+  if (isProduction) {
+    // JWT_SECRET has no fixed development default (one is generated per data folder) and its length is checked above.
+    refuseWeakSecrets(read, [
+      ['ADMIN_PASSWORD', adminPassword, DEV_ADMIN.password],
+      ['PUSHER_APP_SECRET', pusherSecret, DEV_PUSHER.secret],
+    ]);
   }
   const pusherPort =
     read.string('PUSHER_PORT') === undefined ? undefined : read.integer('PUSHER_PORT', 0, 1, 65535);
@@ -182,4 +186,26 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return Object.freeze(config);
+}
+
+const MIN_PRODUCTION_SECRET_LENGTH = 32;
+
+/**
+ * In production a development default lets anyone sign channel auth, push events or log in as admin, and a short
+ * secret can be guessed; each one found is named. Missing ones are reported by the checks that require them.
+ */
+function refuseWeakSecrets(
+  read: Reader,
+  secrets: [name: string, value: string | undefined, devDefault?: string][],
+): void {
+  for (const [name, value, devDefault] of secrets) {
+    if (value === undefined) continue;
+    if (value === devDefault) {
+      read.problems.push(`${name} must not be the well-known development default in production`);
+    } else if (value.length < MIN_PRODUCTION_SECRET_LENGTH) {
+      read.problems.push(
+        `${name} must be at least ${MIN_PRODUCTION_SECRET_LENGTH} characters long in production`,
+      );
+    }
+  }
 }

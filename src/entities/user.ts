@@ -9,7 +9,7 @@ export class User {
   @PrimaryGeneratedColumn({ name: 'user_id' })
   id!: number;
 
-  @Field()
+  /** Exposed through a field resolver: only to the user and admins. */
   @Column({ type: 'varchar', length: 255, unique: true })
   email!: string;
 
@@ -21,11 +21,11 @@ export class User {
   @Column({ type: 'varchar', length: 255 })
   name!: string;
 
-  @Field()
+  /** Exposed through a field resolver: only to the user and admins. */
   @Column({ type: 'varchar', length: 32, unique: true })
   phonenumber!: string;
 
-  @Field()
+  /** Exposed through a field resolver: only to the user and admins. */
   @Column({ type: 'varchar', length: 255 })
   address!: string;
 

@@ -36,7 +36,20 @@ function describe(errors: ValidationError[], prefix = ''): { field: string; mess
  * Client refusals keep their message and code; server faults are logged and, outside development, reduced to a
  * generic message, so no stack trace or SQL text reaches a client.
  */
-export function createErrorFormatter(logger: Logger, exposeInternals: boolean) {
+export function createErrorFormatter(logger: Logger, exposeInternals: boolean, hideSuggestions = false) {
+  const format = formatWith(logger, exposeInternals);
+  if (!hideSuggestions) return format;
+  // Apollo's hideSchemaDetailsFromClientErrors covers HTTP only; graphql-ws errors pass through here alone.
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const result = format(formatted, error);
+    return { ...result, message: withoutSuggestions(result.message) };
+  };
+}
+
+/** "Did you mean …" names fields and types, which a schema without introspection should not reveal. */
+const withoutSuggestions = (message: string): string => message.replace(/ ?Did you mean(.+?)\?$/, '');
+
+function formatWith(logger: Logger, exposeInternals: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (original instanceof ArgumentValidationError) {

@@ -100,17 +100,28 @@ export class AuthService {
   }
 
   async changePassword(viewer: Viewer, currentPassword: string, newPassword: string): Promise<boolean> {
-    const user = await this.dataSource.getRepository(User).findOneByOrFail({ id: viewer.user.id });
-    if (!(await this.hasher.verify(user.password, currentPassword))) {
+    const before = await this.dataSource.getRepository(User).findOneByOrFail({ id: viewer.user.id });
+    if (!(await this.hasher.verify(before.password, currentPassword))) {
       throw badInput('currentPassword', 'is not the current password.');
     }
-    user.password = await this.hasher.hash(newPassword);
+    // Hashing takes tens of milliseconds, so it happens before the row is locked, not while holding it.
+    const password = await this.hasher.hash(newPassword);
     await this.dataSource.transaction(async (manager) => {
+      // Re-read under lock: saving the row read above would write back a ban committed while hashing.
+      const user = await manager.findOneOrFail(User, {
+        where: { id: viewer.user.id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (user.status === UserStatus.BANNED) throw forbidden(BANNED);
+      if (user.password !== before.password) {
+        throw badInput('currentPassword', 'is not the current password.');
+      }
+      user.password = password;
       await manager.save(user);
       // Other logins end: whoever knew the old password should not stay signed in.
       await revokeSessions(manager, user.id, { except: viewer.sessionId });
     });
-    this.notices.revoked({ userId: user.id, except: viewer.sessionId });
+    this.notices.revoked({ userId: viewer.user.id, except: viewer.sessionId });
     return true;
   }
 

@@ -51,7 +51,8 @@ export class MessageService {
       if (refused.length > 0) throw forbidden(`Only an admin may change ${refused.join(', ')} of a message.`);
     }
     return this.dataSource.transaction(async (manager) => {
-      const message = await manager.findOneBy(Message, { id });
+      // Locked, so concurrent updates take turns and none writes back a value it did not change.
+      const message = await manager.findOne(Message, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!message) throw notFound('Message', id);
       assertParticipant(viewer, message);
       for (const userId of [changes.senderId, changes.receiverId]) {

@@ -68,7 +68,11 @@ export class NotificationService {
         throw forbidden(`Only an admin may change ${refused.join(', ')} of a notification.`);
     }
     return this.dataSource.transaction(async (manager) => {
-      const notification = await manager.findOneBy(Notification, { id });
+      // Locked, so concurrent updates take turns and none writes back a value it did not change.
+      const notification = await manager.findOne(Notification, {
+        where: { id },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!notification) throw notFound('Notification', id);
       assertReceiver(viewer, notification);
       if (changes.receiverId !== undefined && !(await manager.existsBy(User, { id: changes.receiverId }))) {

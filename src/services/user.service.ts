@@ -6,7 +6,7 @@ import { definedOnly } from './changes';
 import { uniqueViolation } from './db-errors';
 import { DEFAULT_PAGE_SIZE } from './paging';
 import { revokeSessions } from './session-revocation';
-import { requireAdmin, type Viewer } from './viewer';
+import { isAdmin, requireAdmin, type Viewer } from './viewer';
 
 export interface NewUser {
   readonly email: string;
@@ -55,11 +55,13 @@ export class UserService {
     return user;
   }
 
-  /** Active users whose name, email or phone number contains the text. */
-  search(query: string, first = SEARCH_LIMIT): Promise<User[]> {
+  /** Active users whose name contains the text; for an admin also those whose email or phone number does. */
+  search(viewer: Viewer, query: string, first = SEARCH_LIMIT): Promise<User[]> {
     const pattern = `%${escapeLike(query.trim())}%`;
+    // Matching contact data for everyone would reveal it one guessed character at a time.
+    const columns = isAdmin(viewer) ? ['name', 'email', 'phonenumber'] : ['name'];
     return this.dataSource.getRepository(User).find({
-      where: ['name', 'email', 'phonenumber'].map((column) => ({
+      where: columns.map((column) => ({
         [column]: ILike(pattern),
         status: UserStatus.ACTIVE,
       })),
@@ -89,7 +91,11 @@ export class UserService {
 
   async updateProfile(viewer: Viewer, changes: ProfileChanges): Promise<User> {
     return this.dataSource.transaction(async (manager) => {
-      const user = await manager.findOneByOrFail(User, { id: viewer.user.id });
+      // Locked, so a ban or another profile change committed meanwhile is read here and not written back.
+      const user = await manager.findOneOrFail(User, {
+        where: { id: viewer.user.id },
+        lock: { mode: 'pessimistic_write' },
+      });
       const { email, phonenumber, ...rest } = definedOnly(changes);
       Object.assign(user, rest);
       if (email !== undefined) user.email = normalizeEmail(email);
@@ -106,7 +112,10 @@ export class UserService {
     requireAdmin(viewer);
     if (userId === viewer.user.id) throw badInput('userId', 'an admin cannot change their own status.');
     const user = await this.dataSource.transaction(async (manager) => {
-      const found = await manager.findOneBy(User, { id: userId });
+      const found = await manager.findOne(User, {
+        where: { id: userId },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!found) throw notFound('User', userId);
       found.status = status;
       await manager.save(found);

@@ -1,14 +1,17 @@
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { createUser } from '../fixtures/users';
 import { resetDatabase, startTestServer, type TestServer } from '../support/test-server';
 
 const INTROSPECTION = '{ __schema { queryType { name } } }';
 const production = {
   NODE_ENV: 'production',
-  JWT_SECRET: 'a-production-secret-that-is-long-enough',
+  JWT_SECRET: 'a-production-jwt-secret-that-is-long-enough',
   ADMIN_EMAIL: 'boss@example.com',
-  ADMIN_PASSWORD: 'a-long-production-password',
+  ADMIN_PASSWORD: 'a-long-production-password-of-32-chars',
   PUSHER_APP_ID: 'app-id',
   PUSHER_APP_KEY: 'app-key',
-  PUSHER_APP_SECRET: 'app-secret',
+  PUSHER_APP_SECRET: 'a-production-pusher-secret-of-32-chars',
 };
 
 const html = (url: string) => fetch(url, { headers: { accept: 'text/html' } });
@@ -53,6 +56,53 @@ it('in production there is no sandbox, introspection, GraphiQL or listen page', 
     expect(introspection.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect((await fetch(`${t.url}/graphiql/`)).status).toBe(404);
     expect((await fetch(`${t.url}/test/listen/`)).status).toBe(404);
+  });
+});
+
+/** The validation errors graphql-ws answers a subscribe with. */
+async function wsErrors(url: string, token: string, query: string): Promise<{ message: string }[]> {
+  const client = createClient({
+    url: url.replace(/^http/, 'ws') + '/graphql',
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    connectionParams: { authorization: `Bearer ${token}` },
+  });
+  try {
+    return await new Promise((resolve, reject) => {
+      client.subscribe(
+        { query },
+        {
+          next: () => reject(new Error('expected a validation error')),
+          error: (error) => resolve(error as { message: string }[]),
+          complete: () => reject(new Error('expected a validation error')),
+        },
+      );
+    });
+  } finally {
+    await client.dispose();
+  }
+}
+
+const MISSPELT = 'subscription { messageCreatd { id } }';
+
+it('in development a misspelt field gets a suggestion, on HTTP and on graphql-ws', async () => {
+  await withServer({}, async (t) => {
+    const user = await createUser(t.client);
+    const http = await t.client.fails('{ mee { id } }', {}, user.token);
+    expect(http.message).toContain('Did you mean "me"?');
+    const [ws] = await wsErrors(t.url, user.token, MISSPELT);
+    expect(ws.message).toContain('Did you mean "messageCreated"');
+  });
+});
+
+it('in production a misspelt field gets no suggestion, on HTTP or on graphql-ws', async () => {
+  await withServer(production, async (t) => {
+    const user = await createUser(t.client);
+    const http = await t.client.fails('{ mee { id } }', {}, user.token);
+    expect(http.message).toBe('Cannot query field "mee" on type "Query".');
+    expect(http.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const [ws] = await wsErrors(t.url, user.token, MISSPELT);
+    expect(ws.message).toBe('Cannot query field "messageCreatd" on type "Subscription".');
   });
 });
 

@@ -33,7 +33,7 @@ describe('production start', () => {
     NODE_ENV: 'production',
     PUSHER_APP_ID: 'id',
     PUSHER_APP_KEY: 'key',
-    PUSHER_APP_SECRET: 'secret',
+    PUSHER_APP_SECRET: 'a-production-pusher-secret-of-32-chars',
   };
 
   beforeEach(async () => {
@@ -46,12 +46,16 @@ describe('production start', () => {
 
   it('creates the first admin from ADMIN_EMAIL and ADMIN_PASSWORD, and not the development one', async () => {
     const t = await startTestServer({
-      env: { ...production, ADMIN_EMAIL: 'Boss@Example.com', ADMIN_PASSWORD: 'a-long-production-password' },
+      env: {
+        ...production,
+        ADMIN_EMAIL: 'Boss@Example.com',
+        ADMIN_PASSWORD: 'a-long-production-password-of-32-chars',
+      },
     });
     try {
       const { login } = await t.client.ok<{ login: { user: { role: string } } }>(LOGIN, {
         email: 'boss@example.com',
-        password: 'a-long-production-password',
+        password: 'a-long-production-password-of-32-chars',
       });
       expect(login.user.role).toBe('ADMIN');
       expect((await t.client.fails(LOGIN, ADMIN)).extensions?.code).toBe('UNAUTHENTICATED');

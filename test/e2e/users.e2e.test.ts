@@ -1,5 +1,8 @@
 import { createUser, LOGIN, loginAdmin } from '../fixtures/users';
+import { sendMessage } from '../fixtures/messages';
+import { SubscriptionClient } from '../support/subscription-client';
 import { startTestServer, type TestServer } from '../support/test-server';
+import { eventually } from '../support/wait';
 
 const USER = 'query U($id: ID!) { user(id: $id) { id name email status } }';
 const SEARCH = 'query S($q: String!, $first: Int) { searchUsers(query: $q, first: $first) { id } }';
@@ -19,7 +22,23 @@ afterAll(async () => {
   await t.close();
 });
 
+const PROFILE =
+  'query U($id: ID!) { user(id: $id) { id name role imageLink createdAt email phonenumber address } }';
+
 describe('user', () => {
+  it("shows another user's public profile only, and contact data to that user and admins", async () => {
+    const a = await createUser(t.client);
+    const b = await createUser(t.client);
+    const seenBy = async (token: string) =>
+      (await t.client.ok<{ user: Record<string, unknown> }>(PROFILE, { id: b.id }, token)).user;
+    const byOther = await seenBy(a.token);
+    expect(byOther).toMatchObject({ id: b.id, name: b.name, role: 'JOBSEEKER' });
+    expect(byOther).toMatchObject({ email: null, phonenumber: null, address: null });
+    const contact = { email: b.email, phonenumber: b.phonenumber, address: '1 Test Street' };
+    expect(await seenBy(b.token)).toMatchObject(contact);
+    expect(await seenBy(admin.token)).toMatchObject(contact);
+  });
+
   it('shows a user to any logged-in user', async () => {
     const a = await createUser(t.client);
     const b = await createUser(t.client);
@@ -34,7 +53,7 @@ describe('user', () => {
 });
 
 describe('searchUsers', () => {
-  it('finds active users by name, email or phone, at most 25', async () => {
+  it('finds active users by name for everyone, at most 25', async () => {
     const a = await createUser(t.client, { name: 'Zebediah Quill' });
     const { searchUsers: byName } = await t.client.ok<{ searchUsers: { id: string }[] }>(
       SEARCH,
@@ -42,23 +61,26 @@ describe('searchUsers', () => {
       a.token,
     );
     expect(byName.map((u) => u.id)).toEqual([a.id]);
-    const byEmail = await t.client.ok<{ searchUsers: { id: string }[] }>(
-      SEARCH,
-      { q: a.email.split('@')[0] },
-      a.token,
-    );
-    expect(byEmail.searchUsers.map((u) => u.id)).toEqual([a.id]);
-    const byPhone = await t.client.ok<{ searchUsers: { id: string }[] }>(
-      SEARCH,
-      { q: a.phonenumber.slice(-6) },
-      a.token,
-    );
-    expect(byPhone.searchUsers.map((u) => u.id)).toContain(a.id);
     const wildcard = await t.client.ok<{ searchUsers: unknown[] }>(SEARCH, { q: '%' }, a.token);
     expect(wildcard.searchUsers).toEqual([]);
     const tooMany = await t.client.fails(SEARCH, { q: 'a', first: 26 }, a.token);
     expect(tooMany.extensions?.code).toBe('BAD_USER_INPUT');
     expect((await t.client.fails(SEARCH, { q: 'a' })).extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('matches email and phone number only for an admin', async () => {
+    const a = await createUser(t.client);
+    const b = await createUser(t.client);
+    const search = async (q: string, token: string) =>
+      (await t.client.ok<{ searchUsers: { id: string }[] }>(SEARCH, { q }, token)).searchUsers.map(
+        (u) => u.id,
+      );
+    expect(await search('@', a.token)).toEqual([]);
+    expect(await search(b.email, a.token)).toEqual([]);
+    expect(await search(b.phonenumber, a.token)).toEqual([]);
+    expect(await search('@', admin.token)).toEqual(expect.arrayContaining([a.id, b.id, admin.id]));
+    expect(await search(b.email, admin.token)).toEqual([b.id]);
+    expect(await search(b.phonenumber, admin.token)).toEqual([b.id]);
   });
 });
 
@@ -124,5 +146,63 @@ describe('setUserStatus', () => {
     const badStatus = await t.client.request(SET_STATUS, { id: b.id, status: 'DELETED' }, admin.token);
     expect(badStatus.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     await t.client.ok(ME, {}, admin.token);
+  });
+});
+
+describe('contact data of the people in a conversation', () => {
+  const CONVERSATION = `query C($other: ID!) {
+    conversation(otherUserId: $other) { sender { id email phonenumber } receiver { id email address } }
+  }`;
+  const CONVERSATIONS = 'query { conversations { otherUser { id email phonenumber address } } }';
+  interface Party {
+    id: string;
+    email: string | null;
+  }
+
+  it('is null for the other user and set for oneself, in queries and in subscriptions', async () => {
+    const a = await createUser(t.client);
+    const b = await createUser(t.client);
+    const subscription = new SubscriptionClient(t.url, b.token);
+    try {
+      await subscription.subscribe(
+        'messageCreated',
+        'subscription { messageCreated { sender { email } receiver { email } } }',
+      );
+      await sendMessage(t.client, a.token, b.id, 'hello');
+
+      const { conversation } = await t.client.ok<{ conversation: { sender: Party; receiver: Party }[] }>(
+        CONVERSATION,
+        { other: b.id },
+        a.token,
+      );
+      expect(conversation).toEqual([
+        {
+          sender: { id: a.id, email: a.email, phonenumber: a.phonenumber },
+          receiver: { id: b.id, email: null, address: null },
+        },
+      ]);
+      const { conversations } = await t.client.ok<{ conversations: { otherUser: Party }[] }>(
+        CONVERSATIONS,
+        {},
+        b.token,
+      );
+      expect(conversations).toEqual([
+        { otherUser: { id: a.id, email: null, phonenumber: null, address: null } },
+      ]);
+      const asAdmin = await t.client.ok<{ conversation: { sender: Party }[] }>(
+        'query C($other: ID!, $user: ID) { conversation(otherUserId: $other, userId: $user) { sender { email } } }',
+        { other: b.id, user: a.id },
+        admin.token,
+      );
+      expect(asAdmin.conversation).toEqual([{ sender: { email: a.email } }]);
+
+      await eventually(() =>
+        expect(subscription.results('messageCreated')).toEqual([
+          { sender: { email: null }, receiver: { email: b.email } },
+        ]),
+      );
+    } finally {
+      await subscription.close();
+    }
   });
 });

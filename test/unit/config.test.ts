@@ -46,7 +46,7 @@ describe('loadConfig', () => {
       expect.arrayContaining([
         'JWT_SECRET is required in production',
         'PUSHER_APP_ID is required in production',
-        'ADMIN_PASSWORD must not be the well-known development password in production',
+        'ADMIN_PASSWORD must not be the well-known development default in production',
       ]),
     );
   });
@@ -57,7 +57,7 @@ describe('loadConfig', () => {
       JWT_SECRET: 'x'.repeat(40),
       PUSHER_APP_ID: 'i',
       PUSHER_APP_KEY: 'k',
-      PUSHER_APP_SECRET: 's',
+      PUSHER_APP_SECRET: 's'.repeat(32),
     });
     expect(config.admin).toBeUndefined();
   });
@@ -72,5 +72,57 @@ describe('loadConfig', () => {
     expect(problems({ ADMIN_EMAIL: 'a@b.co' })).toEqual([
       'ADMIN_EMAIL and ADMIN_PASSWORD must be set together',
     ]);
+  });
+
+  it('refuses the development Pusher secret and admin password in production, naming each', () => {
+    const found = problems({
+      NODE_ENV: 'production',
+      JWT_SECRET: 'j'.repeat(32),
+      ADMIN_EMAIL: 'a@b.co',
+      ADMIN_PASSWORD: '12345678',
+      PUSHER_APP_ID: 'i',
+      PUSHER_APP_KEY: 'k',
+      PUSHER_APP_SECRET: 'app-secret',
+    });
+    expect(found).toEqual([
+      'ADMIN_PASSWORD must not be the well-known development default in production',
+      'PUSHER_APP_SECRET must not be the well-known development default in production',
+    ]);
+  });
+
+  it('refuses secrets shorter than 32 characters in production, naming each', () => {
+    const found = problems({
+      NODE_ENV: 'production',
+      JWT_SECRET: 'j'.repeat(31),
+      ADMIN_EMAIL: 'a@b.co',
+      ADMIN_PASSWORD: 'p'.repeat(31),
+      PUSHER_APP_ID: 'i',
+      PUSHER_APP_KEY: 'k',
+      PUSHER_APP_SECRET: 's'.repeat(31),
+    });
+    expect(found).toEqual([
+      'JWT_SECRET must be at least 32 characters long',
+      'ADMIN_PASSWORD must be at least 32 characters long in production',
+      'PUSHER_APP_SECRET must be at least 32 characters long in production',
+    ]);
+  });
+
+  it('accepts 32-character secrets in production', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET: 'j'.repeat(32),
+      ADMIN_EMAIL: 'a@b.co',
+      ADMIN_PASSWORD: 'p'.repeat(32),
+      PUSHER_APP_ID: 'i',
+      PUSHER_APP_KEY: 'k',
+      PUSHER_APP_SECRET: 's'.repeat(32),
+    });
+    expect(config.pusher.secret).toBe('s'.repeat(32));
+  });
+
+  it('keeps the development defaults outside production', () => {
+    expect(
+      problems({ ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: '12345678', PUSHER_APP_SECRET: 'app-secret' }),
+    ).toEqual([]);
   });
 });

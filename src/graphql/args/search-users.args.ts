@@ -4,7 +4,7 @@ import { SEARCH_LIMIT } from '../../services/user.service';
 
 @ArgsType()
 export class SearchUsersArgs {
-  @Field({ description: 'Text found in the name, email or phone number.' })
+  @Field({ description: 'Text found in the name; for an admin also in the email or phone number.' })
   @MaxLength(255)
   query!: string;
 

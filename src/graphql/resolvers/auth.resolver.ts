@@ -3,11 +3,16 @@ import { User } from '../../entities';
 import type { AuthResult, AuthService } from '../../services/auth.service';
 import type { Viewer } from '../../services/viewer';
 import { ChangePasswordArgs } from '../args/change-password.args';
+import { asOwnProfile } from '../contact-visibility';
 import { CurrentViewer } from '../current-viewer';
 import { RegisterInput } from '../inputs/register.input';
 import { AuthPayload } from '../types/auth-payload.type';
 
-const payload = (result: AuthResult): AuthPayload => ({ ...result, tokenType: 'bearer' });
+const payload = (result: AuthResult): AuthPayload => ({
+  ...result,
+  user: asOwnProfile(result.user),
+  tokenType: 'bearer',
+});
 
 @Resolver()
 export class AuthResolver {

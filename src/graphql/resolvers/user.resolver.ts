@@ -1,12 +1,16 @@
-import { Arg, Args, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { User, UserStatus } from '../../entities';
 import type { UserService } from '../../services/user.service';
 import type { Viewer } from '../../services/viewer';
 import { SearchUsersArgs } from '../args/search-users.args';
 import { UsersArgs } from '../args/users.args';
+import { mayReadContact } from '../contact-visibility';
+import type { GraphQLContext } from '../context';
 import { CurrentViewer } from '../current-viewer';
 import { parseId, parseOptionalId } from '../ids';
 import { UpdateProfileInput } from '../inputs/update-profile.input';
+
+const CONTACT = 'Contact data: null unless you are this user or an admin.';
 
 @Resolver(() => User)
 export class UserResolver {
@@ -17,12 +21,15 @@ export class UserResolver {
     return this.userService.get(parseId(id, 'id'));
   }
 
-  @Query(() => [User], { description: 'Active users whose name, email or phone number contains the query.' })
+  @Query(() => [User], {
+    description:
+      'Active users whose name contains the query; for an admin also those whose email or phone number does.',
+  })
   async searchUsers(
-    @CurrentViewer() _viewer: Viewer,
+    @CurrentViewer() viewer: Viewer,
     @Args() { query, first }: SearchUsersArgs,
   ): Promise<User[]> {
-    return this.userService.search(query, first);
+    return this.userService.search(viewer, query, first);
   }
 
   @Query(() => [User], { description: 'Admin only: every user, oldest first, optionally matching a search.' })
@@ -48,5 +55,20 @@ export class UserResolver {
     @Arg('status', () => UserStatus) status: UserStatus,
   ): Promise<User> {
     return this.userService.setStatus(viewer, parseId(userId, 'userId'), status);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: CONTACT })
+  async email(@Root() user: User, @Ctx() context: GraphQLContext): Promise<string | null> {
+    return (await mayReadContact(context, user)) ? user.email : null;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: CONTACT })
+  async phonenumber(@Root() user: User, @Ctx() context: GraphQLContext): Promise<string | null> {
+    return (await mayReadContact(context, user)) ? user.phonenumber : null;
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: CONTACT })
+  async address(@Root() user: User, @Ctx() context: GraphQLContext): Promise<string | null> {
+    return (await mayReadContact(context, user)) ? user.address : null;
   }
 }
