@@ -16,6 +16,8 @@ import { InProcessBus, type SharedBus } from './events/shared-bus';
 import type { GraphQLContext } from './graphql/context';
 import { viewerResolver } from './graphql/context';
 import { createErrorFormatter } from './graphql/format-error';
+import { operationLimitRules } from './graphql/limits/operation-limits';
+import { noHttpSubscriptions } from './graphql/limits/no-http-subscriptions';
 import { createLoaders } from './graphql/loaders';
 import { createResolverContainer } from './graphql/resolver-container';
 import { sandboxLandingPage } from './graphql/sandbox-landing-page';
@@ -126,12 +128,15 @@ export async function startServer(
 
     const exposeInternals = config.env === 'development';
     const formatError = createErrorFormatter(logger, exposeInternals);
+    const limitRules = operationLimitRules(config.graphqlLimits);
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
       formatError,
       includeStacktraceInErrorResponses: exposeInternals,
       introspection: config.sandbox,
+      validationRules: limitRules,
       plugins: [
+        noHttpSubscriptions(),
         ApolloServerPluginDrainHttpServer({ httpServer }),
         config.sandbox ? sandboxLandingPage() : ApolloServerPluginLandingPageDisabled(),
       ],
@@ -166,6 +171,7 @@ export async function startServer(
       auth: services.auth,
       logger,
       formatError,
+      validationRules: limitRules,
       context: (viewer) => ({
         viewer: async () => viewer,
         loaders: createLoaders(dataSource),

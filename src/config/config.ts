@@ -22,6 +22,13 @@ export interface Config {
   readonly sandbox: boolean;
   /** The legacy `/test/listen` page. */
   readonly listenPage: boolean;
+  /** What one GraphQL operation may ask for, over HTTP and WebSocket. */
+  readonly graphqlLimits: {
+    readonly maxAliases: number;
+    readonly maxRootFields: number;
+    readonly maxDepth: number;
+    readonly maxCost: number;
+  };
 }
 
 export interface PusherConfig {
@@ -179,6 +186,12 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     sandbox: read.boolean('GRAPHQL_SANDBOX', !isProduction),
     listenPage: read.boolean('LISTEN_PAGE', !isProduction),
+    graphqlLimits: {
+      maxAliases: read.integer('GRAPHQL_MAX_ALIASES', 30, 0, 10000),
+      maxRootFields: read.integer('GRAPHQL_MAX_ROOT_FIELDS', 20, 1, 10000),
+      maxDepth: read.integer('GRAPHQL_MAX_DEPTH', 10, 1, 1000),
+      maxCost: read.integer('GRAPHQL_MAX_COST', 5000, 1, 10_000_000),
+    },
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return Object.freeze(config);

@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       redisPrefix: 'jobwarehouse:',
       admin: { email: 'admin@email.com', password: '12345678' },
       pusher: { builtIn: true, host: undefined, appId: 'app-id', key: 'app-key', secret: 'app-secret' },
+      graphqlLimits: { maxAliases: 30, maxRootFields: 20, maxDepth: 10, maxCost: 5000 },
     });
     expect(config.dataDir).toMatch(/data$/);
     expect(Object.isFrozen(config)).toBe(true);
@@ -33,9 +34,17 @@ describe('loadConfig', () => {
       REDIS_URL: 'not a url',
       JWT_SECRET: 'short',
       PUSHER_USE_TLS: 'maybe',
+      GRAPHQL_MAX_DEPTH: '0',
     });
-    expect(found).toHaveLength(5);
-    for (const name of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'PUSHER_USE_TLS']) {
+    expect(found).toHaveLength(6);
+    for (const name of [
+      'PORT',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'JWT_SECRET',
+      'PUSHER_USE_TLS',
+      'GRAPHQL_MAX_DEPTH',
+    ]) {
       expect(found.some((p) => p.startsWith(name))).toBe(true);
     }
   });
