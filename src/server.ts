@@ -12,6 +12,8 @@ import { resolveJwtSecret } from './config/jwt-secret';
 import { type Database, openDatabase, runMigrations } from './database/database';
 import { OutboxRelay } from './events/outbox-relay';
 import { RedisBus } from './events/redis-bus';
+import { clientIp, throttleByIp } from './http/throttle-middleware';
+import { Throttles } from './http/throttles';
 import { InProcessBus, type SharedBus } from './events/shared-bus';
 import type { GraphQLContext } from './graphql/context';
 import { viewerResolver } from './graphql/context';
@@ -63,6 +65,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
   const httpServer = http.createServer(app);
   let database: Database | undefined;
   let ready = false;
@@ -120,6 +123,12 @@ export async function startServer(
       logger.info({ email: config.admin?.email }, 'created the first admin account');
     }
 
+    const throttles = Throttles.create(
+      config.throttles,
+      config.redisUrl ? { url: config.redisUrl, prefix: config.redisPrefix, logger } : undefined,
+    );
+    stops.push(() => throttles.close());
+
     const pubSub = createRealtimePubSub();
     await bus.subscribe('realtime', (event) => publishToSubscribers(pubSub, event));
     const schema = await createSchema(pubSub);
@@ -152,6 +161,8 @@ export async function startServer(
           viewer: viewerResolver(services.auth, req.headers.authorization),
           loaders: createLoaders(dataSource),
           container,
+          throttles,
+          client: clientIp(req),
         }),
       }),
     );
@@ -163,6 +174,7 @@ export async function startServer(
       upgrades.push(builtIn.sockets);
       stops.push(() => builtIn.sockets.close());
     }
+    app.use('/broadcasting/auth', throttleByIp(throttles, 'broadcastingAuthPerIp'));
     app.use(broadcastingAuthRoutes(services.auth, gateway));
     app.use(exploreRoutes(config));
 
@@ -177,6 +189,8 @@ export async function startServer(
         loaders: createLoaders(dataSource),
         container,
         subscriber: viewer,
+        throttles,
+        client: `user:${viewer.user.id}`,
       }),
     });
     upgrades.push(subscriptions);
