@@ -90,6 +90,7 @@ it('refuses a query whose estimated cost is over the limit, and runs a legitimat
 
 it('answers a subscription sent over HTTP with a clear client error', async () => {
   const result = await t.client.request('subscription { messageCreated { id } }', {}, user.token);
+  // Before this refusal Apollo answered 200 with INTERNAL_SERVER_ERROR from the subscription resolver.
   expect(result.status).toBe(400);
   expect(result.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
   expect(result.errors?.[0]?.message).toBe(
@@ -113,4 +114,20 @@ it('applies the same limits on graphql-ws', async () => {
   } finally {
     await socket.close();
   }
+});
+
+it('refuses HTTP batches, so limits cannot be spread over several operations of one request', async () => {
+  const input = newUserInput();
+  const operation = {
+    query: 'mutation R($input: RegisterInput!) { register(input: $input) { accessToken } }',
+    variables: { input },
+  };
+  const response = await fetch(t.client.endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify([operation, operation]),
+  });
+  expect(response.status).toBe(400);
+  const login = await t.client.request(LOGIN, { email: input.email, password: input.password });
+  expect(login.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
 });
