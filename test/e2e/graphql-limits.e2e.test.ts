@@ -86,6 +86,12 @@ it('refuses a query whose estimated cost is over the limit, and runs a legitimat
   expect(costly.status).toBe(400);
   expect(costly.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   expect(costly.errors?.[0]?.message).toMatch(/too expensive \(estimated cost over 5000\)/);
+  // A page size in a variable counts as the largest page, since validation cannot see the variable's value.
+  const byVariable = `conversation(otherUserId: "${user.id}", first: $first) { id sender { id name } receiver { id name } }`;
+  const query = `query ($first: Int!) { ${aliased(8, () => byVariable)} }`;
+  const hidden = await t.client.request(query, { first: 1 }, user.token);
+  expect(hidden.status).toBe(400);
+  expect(hidden.errors?.[0]?.message).toMatch(/too expensive/);
 });
 
 it('answers a subscription sent over HTTP with a clear client error', async () => {

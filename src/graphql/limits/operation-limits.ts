@@ -18,7 +18,7 @@ import {
   specifiedRules,
   validate,
 } from 'graphql';
-import { DEFAULT_PAGE_SIZE } from '../../services/paging';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../services/paging';
 
 /** The most one operation may ask for; each is a setting (see `.env.example`). */
 export interface OperationLimits {
@@ -87,11 +87,14 @@ function depthOf(set: SelectionSetNode, fragments: Fragments, limit: number): nu
   return deepest;
 }
 
-/** How many items a list field may return: its literal `first`, else the field's default, else the page size. */
+/**
+ * How many items a list field may return: its literal `first`; for a variable (unknown while validating) the
+ * largest page any field serves; else the field's default, or the default page size.
+ */
 function listSize(field: FieldNode, definition: GraphQLField<unknown, unknown>): number {
   const first = field.arguments?.find((arg) => arg.name.value === 'first');
   if (first?.value.kind === Kind.INT) return Number(first.value.value);
-  // A variable is not known while validating; the page size cap (MAX_PAGE_SIZE) still bounds it at run time.
+  if (first?.value.kind === Kind.VARIABLE) return MAX_PAGE_SIZE;
   const fallback = definition.args.find((arg) => arg.name === 'first')?.defaultValue;
   return typeof fallback === 'number' ? fallback : DEFAULT_PAGE_SIZE;
 }
