@@ -1,7 +1,8 @@
 import { GraphQLError } from 'graphql';
 
 /** The error codes clients rely on (`extensions.code`). */
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT';
+export type ErrorCode =
+  'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'TOO_MANY_REQUESTS';
 
 /** A refusal meant for the client: its message and code are shown as they are. */
 export class AppError extends GraphQLError {
@@ -29,3 +30,9 @@ export const notFound = (what: string, id: number | string): AppError =>
 
 export const conflict = (field: string, message: string): AppError =>
   new AppError('CONFLICT', `${field}: ${message}`, { field });
+
+/** A throttled attempt; `retryAfter` is how many seconds the client should wait before trying again. */
+export const tooManyRequests = (retryAfterSeconds: number): AppError =>
+  new AppError('TOO_MANY_REQUESTS', `Too many attempts; try again in ${retryAfterSeconds} seconds.`, {
+    retryAfter: retryAfterSeconds,
+  });

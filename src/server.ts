@@ -12,10 +12,14 @@ import { resolveJwtSecret } from './config/jwt-secret';
 import { type Database, openDatabase, runMigrations } from './database/database';
 import { OutboxRelay } from './events/outbox-relay';
 import { RedisBus } from './events/redis-bus';
+import { clientIp, throttleByIp } from './http/throttle-middleware';
+import { Throttles } from './http/throttles';
 import { InProcessBus, type SharedBus } from './events/shared-bus';
 import type { GraphQLContext } from './graphql/context';
 import { viewerResolver } from './graphql/context';
 import { createErrorFormatter } from './graphql/format-error';
+import { operationLimitRules } from './graphql/limits/operation-limits';
+import { noHttpSubscriptions } from './graphql/limits/no-http-subscriptions';
 import { createLoaders } from './graphql/loaders';
 import { createResolverContainer } from './graphql/resolver-container';
 import { sandboxLandingPage } from './graphql/sandbox-landing-page';
@@ -61,6 +65,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
   const httpServer = http.createServer(app);
   let database: Database | undefined;
   let ready = false;
@@ -118,6 +123,12 @@ export async function startServer(
       logger.info({ email: config.admin?.email }, 'created the first admin account');
     }
 
+    const throttles = Throttles.create(
+      config.throttles,
+      config.redisUrl ? { url: config.redisUrl, prefix: config.redisPrefix, logger } : undefined,
+    );
+    stops.push(() => throttles.close());
+
     const pubSub = createRealtimePubSub();
     await bus.subscribe('realtime', (event) => publishToSubscribers(pubSub, event));
     const schema = await createSchema(pubSub);
@@ -126,13 +137,16 @@ export async function startServer(
 
     const exposeInternals = config.env === 'development';
     const formatError = createErrorFormatter(logger, exposeInternals, !config.sandbox);
+    const limitRules = operationLimitRules(config.graphqlLimits);
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
       formatError,
       includeStacktraceInErrorResponses: exposeInternals,
       introspection: config.sandbox,
       hideSchemaDetailsFromClientErrors: !config.sandbox,
+      validationRules: limitRules,
       plugins: [
+        noHttpSubscriptions(),
         ApolloServerPluginDrainHttpServer({ httpServer }),
         config.sandbox ? sandboxLandingPage() : ApolloServerPluginLandingPageDisabled(),
       ],
@@ -148,6 +162,8 @@ export async function startServer(
           viewer: viewerResolver(services.auth, req.headers.authorization),
           loaders: createLoaders(dataSource),
           container,
+          throttles,
+          client: clientIp(req),
         }),
       }),
     );
@@ -159,6 +175,7 @@ export async function startServer(
       upgrades.push(builtIn.sockets);
       stops.push(() => builtIn.sockets.close());
     }
+    app.use('/broadcasting/auth', throttleByIp(throttles, 'broadcastingAuthPerIp'));
     app.use(broadcastingAuthRoutes(services.auth, gateway));
     app.use(exploreRoutes(config));
 
@@ -167,11 +184,14 @@ export async function startServer(
       auth: services.auth,
       logger,
       formatError,
+      validationRules: limitRules,
       context: (viewer) => ({
         viewer: async () => viewer,
         loaders: createLoaders(dataSource),
         container,
         subscriber: viewer,
+        throttles,
+        client: `user:${viewer.user.id}`,
       }),
     });
     upgrades.push(subscriptions);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { ThrottleLimit, ThrottleLimits } from '../http/throttles';
 
 /** The validated settings of one server process; see `.env.example` for each variable. */
 export interface Config {
@@ -22,6 +23,17 @@ export interface Config {
   readonly sandbox: boolean;
   /** The legacy `/test/listen` page. */
   readonly listenPage: boolean;
+  /** What one GraphQL operation may ask for, over HTTP and WebSocket. */
+  readonly graphqlLimits: {
+    readonly maxAliases: number;
+    readonly maxRootFields: number;
+    readonly maxDepth: number;
+    readonly maxCost: number;
+  };
+  /** Attempts allowed per window for login, register, refreshToken, changePassword and /broadcasting/auth. */
+  readonly throttles: ThrottleLimits;
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client IP; false trusts none. */
+  readonly trustProxy: boolean | number | string;
 }
 
 export interface PusherConfig {
@@ -78,6 +90,31 @@ class Reader {
     if (['false', '0', 'no'].includes(raw.toLowerCase())) return false;
     this.problems.push(`${name} must be true or false (got "${raw}")`);
     return fallback;
+  }
+
+  /** A rate written `<attempts>/<seconds>`, e.g. `10/900` for ten attempts per 15 minutes. */
+  rate(name: string, fallback: ThrottleLimit): ThrottleLimit {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    const match = /^(\d{1,9})\/(\d{1,9})$/.exec(raw);
+    const points = Number(match?.[1]);
+    const durationSeconds = Number(match?.[2]);
+    if (!match || points < 1 || durationSeconds < 1) {
+      this.problems.push(
+        `${name} must be <attempts>/<seconds> with both at least 1, e.g. 10/900 (got "${raw}")`,
+      );
+      return fallback;
+    }
+    return { points, durationSeconds };
+  }
+
+  /** Express's `trust proxy`: true/false, a number of hops, or addresses and subnets as express reads them. */
+  trustProxy(name: string): boolean | number | string {
+    const raw = this.string(name);
+    if (raw === undefined || ['false', '0', 'no'].includes(raw.toLowerCase())) return false;
+    if (['true', 'yes'].includes(raw.toLowerCase())) return true;
+    if (/^\d+$/.test(raw)) return Number(raw);
+    return raw;
   }
 
   url(name: string, protocols: string[]): string | undefined {
@@ -183,6 +220,27 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     sandbox: read.boolean('GRAPHQL_SANDBOX', !isProduction),
     listenPage: read.boolean('LISTEN_PAGE', !isProduction),
+    graphqlLimits: {
+      maxAliases: read.integer('GRAPHQL_MAX_ALIASES', 30, 0, 10000),
+      maxRootFields: read.integer('GRAPHQL_MAX_ROOT_FIELDS', 20, 1, 10000),
+      maxDepth: read.integer('GRAPHQL_MAX_DEPTH', 10, 1, 1000),
+      maxCost: read.integer('GRAPHQL_MAX_COST', 5000, 1, 10_000_000),
+    },
+    throttles: {
+      loginPerAccount: read.rate('THROTTLE_LOGIN_PER_ACCOUNT', { points: 10, durationSeconds: 900 }),
+      loginPerIp: read.rate('THROTTLE_LOGIN_PER_IP', { points: 100, durationSeconds: 900 }),
+      registerPerIp: read.rate('THROTTLE_REGISTER_PER_IP', { points: 10, durationSeconds: 3600 }),
+      refreshTokenPerIp: read.rate('THROTTLE_REFRESH_TOKEN_PER_IP', { points: 300, durationSeconds: 900 }),
+      changePasswordPerUser: read.rate('THROTTLE_CHANGE_PASSWORD_PER_USER', {
+        points: 5,
+        durationSeconds: 900,
+      }),
+      broadcastingAuthPerIp: read.rate('THROTTLE_BROADCASTING_AUTH_PER_IP', {
+        points: 300,
+        durationSeconds: 60,
+      }),
+    },
+    trustProxy: read.trustProxy('TRUST_PROXY'),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return Object.freeze(config);

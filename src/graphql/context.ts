@@ -1,6 +1,7 @@
 import type { ContainerType } from 'type-graphql';
 import { unauthenticated } from '../errors';
 import { bearerToken } from '../http/bearer-token';
+import type { Throttles } from '../http/throttles';
 import type { AuthService } from '../services/auth.service';
 import type { Viewer } from '../services/viewer';
 import type { Loaders } from './loaders';
@@ -14,6 +15,9 @@ export interface GraphQLContext {
   readonly container: ContainerType;
   /** On a subscription socket: the user it authenticated as. */
   readonly subscriber?: Viewer;
+  readonly throttles: Throttles;
+  /** Whom per-IP throttles count against: the client IP over HTTP, the socket's user over graphql-ws. */
+  readonly client: string;
 }
 
 /**

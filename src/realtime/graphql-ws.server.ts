@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+import type { GraphQLFormattedError, GraphQLSchema, ValidationRule } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { SessionRevocation } from '../events/session-notices';
 import type { GraphQLContext } from '../graphql/context';
+import { validateWithLimits } from '../graphql/limits/operation-limits';
 import { bearerToken } from '../http/bearer-token';
 import type { Logger } from '../logger';
 import type { AuthService } from '../services/auth.service';
@@ -27,6 +28,8 @@ export interface GraphQLWebSocketOptions {
   readonly logger: Logger;
   /** The same formatting HTTP responses get, so a socket never carries a stack trace or SQL text either. */
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** Rules added to graphql's own, so a socket gets the same operation limits as HTTP. */
+  readonly validationRules?: readonly ValidationRule[];
 }
 
 /**
@@ -42,6 +45,7 @@ export class GraphQLWebSocketServer {
     this.disposable = useServer<Record<string, unknown>, SocketState>(
       {
         schema: options.schema,
+        validate: validateWithLimits(options.validationRules ?? []),
         context: (ctx) => options.context(ctx.extra.viewer as Viewer),
         onConnect: async (ctx) => {
           const params = ctx.connectionParams ?? {};

@@ -30,6 +30,9 @@ const BANNED = 'This account is banned.';
 
 /** Logins, sessions and tokens: who a token belongs to, and whether it still counts. */
 export class AuthService {
+  /** Verified against when an email is unknown, so that answer costs one argon2 verification like the others. */
+  private dummyHash: Promise<string> | undefined;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly users: UserService,
@@ -48,10 +51,13 @@ export class AuthService {
 
   async login(email: string, password: string): Promise<AuthResult> {
     const user = await this.dataSource.getRepository(User).findOneBy({ email: normalizeEmail(email) });
-    // The same answer for an unknown email and a wrong password, so logins cannot probe for accounts.
-    if (user === null || !(await this.hasher.verify(user.password, password))) {
-      throw unauthenticated('Invalid email or password.');
-    }
+    // The same answer, after the same work, for an unknown email and a wrong password, so neither the message nor
+    // the time taken tells whether an account exists.
+    this.dummyHash ??= this.hasher.hash(randomUUID());
+    const hashed = user?.password ?? (await this.dummyHash);
+    const matches = await this.hasher.verify(hashed, password);
+    if (user === null || !matches) throw unauthenticated('Invalid email or password.');
+    // Checked only after the password, so only someone who knows it learns the account is banned.
     if (user.status === UserStatus.BANNED) throw forbidden(BANNED);
     return this.dataSource.transaction((manager) => this.startSession(manager, user));
   }

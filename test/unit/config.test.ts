@@ -21,6 +21,16 @@ describe('loadConfig', () => {
       redisPrefix: 'jobwarehouse:',
       admin: { email: 'admin@email.com', password: '12345678' },
       pusher: { builtIn: true, host: undefined, appId: 'app-id', key: 'app-key', secret: 'app-secret' },
+      graphqlLimits: { maxAliases: 30, maxRootFields: 20, maxDepth: 10, maxCost: 5000 },
+      throttles: {
+        loginPerAccount: { points: 10, durationSeconds: 900 },
+        loginPerIp: { points: 100, durationSeconds: 900 },
+        registerPerIp: { points: 10, durationSeconds: 3600 },
+        refreshTokenPerIp: { points: 300, durationSeconds: 900 },
+        changePasswordPerUser: { points: 5, durationSeconds: 900 },
+        broadcastingAuthPerIp: { points: 300, durationSeconds: 60 },
+      },
+      trustProxy: false,
     });
     expect(config.dataDir).toMatch(/data$/);
     expect(Object.isFrozen(config)).toBe(true);
@@ -33,9 +43,17 @@ describe('loadConfig', () => {
       REDIS_URL: 'not a url',
       JWT_SECRET: 'short',
       PUSHER_USE_TLS: 'maybe',
+      GRAPHQL_MAX_DEPTH: '0',
     });
-    expect(found).toHaveLength(5);
-    for (const name of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'PUSHER_USE_TLS']) {
+    expect(found).toHaveLength(6);
+    for (const name of [
+      'PORT',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'JWT_SECRET',
+      'PUSHER_USE_TLS',
+      'GRAPHQL_MAX_DEPTH',
+    ]) {
       expect(found.some((p) => p.startsWith(name))).toBe(true);
     }
   });
@@ -124,5 +142,13 @@ describe('loadConfig', () => {
     expect(
       problems({ ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: '12345678', PUSHER_APP_SECRET: 'app-secret' }),
     ).toEqual([]);
+  });
+
+  it('reads throttles as <attempts>/<seconds> and TRUST_PROXY as express takes it', () => {
+    const config = loadConfig({ THROTTLE_LOGIN_PER_ACCOUNT: '3/60', TRUST_PROXY: 'loopback, 10.0.0.0/8' });
+    expect(config.throttles.loginPerAccount).toEqual({ points: 3, durationSeconds: 60 });
+    expect(config.trustProxy).toBe('loopback, 10.0.0.0/8');
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
   });
 });

@@ -1,11 +1,14 @@
-import { Arg, Args, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { User } from '../../entities';
 import type { AuthResult, AuthService } from '../../services/auth.service';
+import { normalizeEmail } from '../../services/user.service';
 import type { Viewer } from '../../services/viewer';
 import { ChangePasswordArgs } from '../args/change-password.args';
 import { asOwnProfile } from '../contact-visibility';
+import type { GraphQLContext } from '../context';
 import { CurrentViewer } from '../current-viewer';
 import { RegisterInput } from '../inputs/register.input';
+import { throttle } from '../throttle';
 import { AuthPayload } from '../types/auth-payload.type';
 
 const payload = (result: AuthResult): AuthPayload => ({
@@ -23,21 +26,40 @@ export class AuthResolver {
     return viewer.user;
   }
 
-  @Mutation(() => AuthPayload, { description: 'Creates an account and logs it in.' })
-  async register(@Arg('input') input: RegisterInput): Promise<AuthPayload> {
+  @Mutation(() => AuthPayload, {
+    description:
+      'Creates an account and logs it in. Throttled per client IP (TOO_MANY_REQUESTS, `retryAfter`).',
+  })
+  async register(@Arg('input') input: RegisterInput, @Ctx() context: GraphQLContext): Promise<AuthPayload> {
+    await throttle(context, 'registerPerIp', context.client);
     return payload(await this.auth.register(input));
   }
 
-  @Mutation(() => AuthPayload, { description: 'Logs in; a banned user is refused.' })
-  async login(@Arg('email') email: string, @Arg('password') password: string): Promise<AuthPayload> {
+  @Mutation(() => AuthPayload, {
+    description:
+      'Logs in; a banned user is refused. Throttled per account and per client IP: past the limit even the right ' +
+      'password gets TOO_MANY_REQUESTS with `extensions.retryAfter` (seconds).',
+  })
+  async login(
+    @Arg('email') email: string,
+    @Arg('password') password: string,
+    @Ctx() context: GraphQLContext,
+  ): Promise<AuthPayload> {
+    await throttle(context, 'loginPerIp', context.client);
+    await throttle(context, 'loginPerAccount', normalizeEmail(email));
     return payload(await this.auth.login(email, password));
   }
 
   @Mutation(() => AuthPayload, {
     description:
-      'Trades a refresh token for new tokens. Each refresh token works once; reusing one ends the session.',
+      'Trades a refresh token for new tokens. Each refresh token works once; reusing one ends the session. ' +
+      'Throttled per client IP.',
   })
-  async refreshToken(@Arg('refreshToken') refreshToken: string): Promise<AuthPayload> {
+  async refreshToken(
+    @Arg('refreshToken') refreshToken: string,
+    @Ctx() context: GraphQLContext,
+  ): Promise<AuthPayload> {
+    await throttle(context, 'refreshTokenPerIp', context.client);
     return payload(await this.auth.refresh(refreshToken));
   }
 
@@ -48,11 +70,15 @@ export class AuthResolver {
     return this.auth.logout(viewer);
   }
 
-  @Mutation(() => Boolean, { description: 'Changes the password and ends every other session.' })
-  changePassword(
+  @Mutation(() => Boolean, {
+    description: 'Changes the password and ends every other session. Throttled per user.',
+  })
+  async changePassword(
     @CurrentViewer() viewer: Viewer,
     @Args() { currentPassword, newPassword }: ChangePasswordArgs,
+    @Ctx() context: GraphQLContext,
   ): Promise<boolean> {
+    await throttle(context, 'changePasswordPerUser', String(viewer.user.id));
     return this.auth.changePassword(viewer, currentPassword, newPassword);
   }
 }

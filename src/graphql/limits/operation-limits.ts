@@ -1,0 +1,202 @@
+import {
+  type ASTVisitor,
+  type FieldNode,
+  type GraphQLField,
+  type FragmentDefinitionNode,
+  GraphQLError,
+  type GraphQLOutputType,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+  getNamedType,
+  getNullableType,
+  isListType,
+  isObjectType,
+  isInterfaceType,
+  Kind,
+  specifiedRules,
+  validate,
+} from 'graphql';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../services/paging';
+
+/** The most one operation may ask for; each is a setting (see `.env.example`). */
+export interface OperationLimits {
+  readonly maxAliases: number;
+  readonly maxRootFields: number;
+  readonly maxDepth: number;
+  readonly maxCost: number;
+}
+
+/** Root fields that hash a password: one per request, so aliases cannot multiply argon2 work or accounts. */
+const AUTH_FIELDS = new Set(['register', 'login']);
+
+// Cycles are refused by NoFragmentCyclesRule, but rules run side by side, so the walks guard against them too.
+type Fragments = ReadonlyMap<string, FragmentDefinitionNode>;
+
+function fragmentsOf(context: ValidationContext): Fragments {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of context.getDocument().definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  return fragments;
+}
+
+/** Every field selected directly in `set`, fragments and inline fragments flattened. */
+function* fieldsOf(
+  set: SelectionSetNode,
+  fragments: Fragments,
+  seen = new Set<string>(),
+): Generator<FieldNode> {
+  for (const selection of set.selections) {
+    if (selection.kind === Kind.FIELD) yield selection;
+    else if (selection.kind === Kind.INLINE_FRAGMENT)
+      yield* fieldsOf(selection.selectionSet, fragments, seen);
+    else if (!seen.has(selection.name.value)) {
+      const fragment = fragments.get(selection.name.value);
+      if (fragment)
+        yield* fieldsOf(fragment.selectionSet, fragments, new Set([...seen, selection.name.value]));
+    }
+  }
+}
+
+function countAliases(set: SelectionSetNode, fragments: Fragments, seen: Set<string>): number {
+  let count = 0;
+  for (const selection of set.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (selection.alias) count += 1;
+      if (selection.selectionSet) count += countAliases(selection.selectionSet, fragments, seen);
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      count += countAliases(selection.selectionSet, fragments, seen);
+    } else if (!seen.has(selection.name.value)) {
+      const fragment = fragments.get(selection.name.value);
+      if (fragment)
+        count += countAliases(fragment.selectionSet, fragments, new Set([...seen, selection.name.value]));
+    }
+  }
+  return count;
+}
+
+function depthOf(set: SelectionSetNode, fragments: Fragments, limit: number): number {
+  let deepest = 0;
+  for (const field of fieldsOf(set, fragments)) {
+    // Past the limit the exact depth no longer matters; stopping bounds the walk of a hostile document.
+    const below = field.selectionSet && deepest <= limit ? depthOf(field.selectionSet, fragments, limit) : 0;
+    deepest = Math.max(deepest, 1 + below);
+  }
+  return deepest;
+}
+
+/**
+ * How many items a list field may return: its literal `first`; for a variable (unknown while validating) the
+ * largest page any field serves; else the field's default, or the default page size.
+ */
+function listSize(field: FieldNode, definition: GraphQLField<unknown, unknown>): number {
+  const first = field.arguments?.find((arg) => arg.name.value === 'first');
+  if (first?.value.kind === Kind.INT) return Number(first.value.value);
+  if (first?.value.kind === Kind.VARIABLE) return MAX_PAGE_SIZE;
+  const fallback = definition.args.find((arg) => arg.name === 'first')?.defaultValue;
+  return typeof fallback === 'number' ? fallback : DEFAULT_PAGE_SIZE;
+}
+
+/**
+ * A static estimate: each field costs 1, and whatever a list field selects counts once per item it may return
+ * (its `first` argument, or the default page size).
+ */
+function costOf(set: SelectionSetNode, type: GraphQLOutputType, fragments: Fragments, limit: number): number {
+  const parent = getNamedType(type);
+  if (!isObjectType(parent) && !isInterfaceType(parent)) return 0;
+  let total = 0;
+  for (const field of fieldsOf(set, fragments)) {
+    const definition = parent.getFields()[field.name.value];
+    if (!definition) continue;
+    let cost = 1;
+    if (field.selectionSet) {
+      const inner = costOf(field.selectionSet, definition.type, fragments, limit);
+      const many = isListType(getNullableType(definition.type)) ? listSize(field, definition) : 1;
+      cost += inner * many;
+    }
+    total += cost;
+    if (total > limit) return total;
+  }
+  return total;
+}
+
+function refuse(context: ValidationContext, node: OperationDefinitionNode, message: string): void {
+  context.reportError(new GraphQLError(message, { nodes: [node] }));
+}
+
+function operationName(node: OperationDefinitionNode): string {
+  return node.name ? `Operation "${node.name.value}"` : 'The operation';
+}
+
+/** The rules that bound what one operation may ask for, checked before anything runs. */
+export function operationLimitRules(limits: OperationLimits): ValidationRule[] {
+  const rule =
+    (check: (context: ValidationContext, node: OperationDefinitionNode, fragments: Fragments) => void) =>
+    (context: ValidationContext): ASTVisitor => ({
+      OperationDefinition(node) {
+        check(context, node, fragmentsOf(context));
+        return false;
+      },
+    });
+  return [
+    rule((context, node, fragments) => {
+      const aliases = countAliases(node.selectionSet, fragments, new Set());
+      if (aliases > limits.maxAliases) {
+        refuse(
+          context,
+          node,
+          `${operationName(node)} uses ${aliases} aliases; at most ${limits.maxAliases} are allowed.`,
+        );
+      }
+    }),
+    rule((context, node, fragments) => {
+      const roots = [...fieldsOf(node.selectionSet, fragments)];
+      if (roots.length > limits.maxRootFields) {
+        refuse(
+          context,
+          node,
+          `${operationName(node)} selects ${roots.length} root fields; at most ${limits.maxRootFields} are allowed.`,
+        );
+      }
+      const auth = roots.filter((field) => AUTH_FIELDS.has(field.name.value));
+      if (node.operation === 'mutation' && auth.length > 1) {
+        refuse(
+          context,
+          node,
+          `${operationName(node)} may contain only one register or login field per request.`,
+        );
+      }
+    }),
+    rule((context, node, fragments) => {
+      const depth = depthOf(node.selectionSet, fragments, limits.maxDepth);
+      if (depth > limits.maxDepth) {
+        refuse(
+          context,
+          node,
+          `${operationName(node)} is nested too deeply; at most ${limits.maxDepth} levels are allowed.`,
+        );
+      }
+    }),
+    rule((context, node, fragments) => {
+      const schema = context.getSchema();
+      const root = schema.getRootType(node.operation);
+      if (!root) return;
+      const cost = costOf(node.selectionSet, root, fragments, limits.maxCost);
+      if (cost > limits.maxCost) {
+        refuse(
+          context,
+          node,
+          `${operationName(node)} is too expensive (estimated cost over ${limits.maxCost}); ask for fewer fields or smaller pages.`,
+        );
+      }
+    }),
+  ];
+}
+
+/** graphql's `validate` with the limit rules added, for servers (graphql-ws) that take a validate function. */
+export function validateWithLimits(rules: readonly ValidationRule[]): typeof validate {
+  return (schema, document, given, options, typeInfo) =>
+    validate(schema, document, [...(given ?? specifiedRules), ...rules], options, typeInfo);
+}
