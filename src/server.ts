@@ -28,6 +28,7 @@ import { GraphQLWebSocketServer } from './realtime/graphql-ws.server';
 import { createBuiltInPusher } from './realtime/pusher-endpoint/built-in-pusher';
 import { PusherGateway } from './realtime/pusher-gateway';
 import { createRealtimePubSub, publishToSubscribers } from './realtime/topics';
+import { ConnectionsPerIp } from './realtime/connections-per-ip';
 import { routeUpgrades, type UpgradeHandler } from './realtime/upgrade-router';
 import { ensureAdminAccount } from './services/admin-account';
 import { createServices, type Services } from './services/services';
@@ -153,7 +154,11 @@ export async function startServer(
 
     const gateway = new PusherGateway({ ...config.pusher, builtInPort: port });
     if (config.pusher.builtIn) {
-      const builtIn = await createBuiltInPusher(config.pusher, bus, logger);
+      const builtIn = await createBuiltInPusher(config.pusher, bus, logger, {
+        ...config.sockets,
+        maxPayloadBytes: config.sockets.pusherMaxPayloadBytes,
+        maxChannels: config.sockets.pusherMaxChannels,
+      });
       app.use(builtIn.routes);
       upgrades.push(builtIn.sockets);
       stops.push(() => builtIn.sockets.close());
@@ -166,6 +171,13 @@ export async function startServer(
       auth: services.auth,
       logger,
       formatError,
+      limits: {
+        ...config.sockets,
+        maxPayloadBytes: config.sockets.graphqlWsMaxPayloadBytes,
+        maxSubscriptions: config.sockets.graphqlWsMaxSubscriptions,
+        pingIntervalSeconds: config.sockets.activityTimeoutSeconds,
+        sessionRecheckSeconds: config.sessionRecheckSeconds,
+      },
       context: (viewer) => ({
         viewer: async () => viewer,
         loaders: createLoaders(dataSource),
@@ -176,7 +188,10 @@ export async function startServer(
     upgrades.push(subscriptions);
     stops.push(() => subscriptions.close());
     await bus.subscribe('sessions-revoked', (revocation) => subscriptions.closeSessions(revocation));
-    httpServer.on('upgrade', routeUpgrades(upgrades));
+    httpServer.on(
+      'upgrade',
+      routeUpgrades(upgrades, new ConnectionsPerIp(config.sockets.maxConnectionsPerIp)),
+    );
 
     const relay = new OutboxRelay(
       dataSource,

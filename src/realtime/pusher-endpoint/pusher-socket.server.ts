@@ -1,41 +1,102 @@
 import { randomInt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocket, WebSocketServer } from 'ws';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { PusherBroadcast } from '../../events/shared-bus';
 import type { Logger } from '../../logger';
 import type { PusherApp } from './pusher-events.routes';
 import { isValidChannelAuth } from './pusher-signature';
 
 const PROTOCOL_VERSION = 7;
-const ACTIVITY_TIMEOUT_SECONDS = 120;
-// Close codes pusher-js acts on: 4000-4099 it does not reconnect, 4200-4299 it reconnects at once.
+// Pusher's codes: 4000-4099 pusher-js does not reconnect, 4100-4199 it reconnects with backoff, 4200-4299 at once.
 const CLOSE_APP_NOT_FOUND = 4001;
 const CLOSE_UNSUPPORTED_PROTOCOL = 4007;
+/** Not one of Pusher's own codes: a frame this server cannot read. The socket stays open. */
+const ERROR_BAD_MESSAGE = 4010;
+const ERROR_OVER_CAPACITY = 4100;
 const CLOSE_RECONNECT = 4200;
+const CLOSE_PONG_NOT_RECEIVED = 4201;
+
+/** What one connection may hold and how long it may stay silent; see SocketLimits in the config. */
+export interface PusherSocketLimits {
+  readonly maxPayloadBytes: number;
+  readonly maxChannelNameLength: number;
+  readonly maxChannels: number;
+  readonly activityTimeoutSeconds: number;
+  readonly pongTimeoutSeconds: number;
+  readonly maxBufferedBytes: number;
+}
+
+export const DEFAULT_PUSHER_SOCKET_LIMITS: PusherSocketLimits = {
+  maxPayloadBytes: 100 * 1024,
+  maxChannelNameLength: 200,
+  maxChannels: 100,
+  activityTimeoutSeconds: 120,
+  pongTimeoutSeconds: 30,
+  maxBufferedBytes: 1024 * 1024,
+};
 
 interface Connection {
   readonly socket: WebSocket;
   readonly socketId: string;
   readonly channels: Set<string>;
+  /** Fires after the activity timeout of silence (sends a ping), then after the pong grace period (closes). */
+  idle: NodeJS.Timeout;
+  awaitingPong: boolean;
+}
+
+interface ClientMessage {
+  readonly event: string;
+  readonly data: unknown;
 }
 
 const frame = (event: string, data: unknown, channel?: string): string =>
   JSON.stringify({ event, ...(channel === undefined ? {} : { channel }), data });
 
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A client frame as `{ event, data }` with `data` decoded when sent as a JSON string; undefined when unreadable. */
+function parseClientMessage(text: string): ClientMessage | undefined {
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(message) || typeof message.event !== 'string') return undefined;
+  let data = message.data;
+  if (typeof data === 'string') {
+    try {
+      data = JSON.parse(data);
+    } catch {
+      data = undefined;
+    }
+  }
+  return { event: message.event, data };
+}
+
 /**
  * The WebSocket side of the built-in Pusher Channels endpoint (`/app/{key}`, protocol 7), enough for pusher-js and
- * Laravel Echo: connection, public and private channel subscriptions with signature checks, ping and pong.
+ * Laravel Echo: connection, public and private channel subscriptions with signature checks, ping and pong. Frames
+ * are read defensively: nothing a client sends may throw, since that would stop the process.
  */
 export class PusherSocketServer {
-  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly wss: WebSocketServer;
   private readonly byChannel = new Map<string, Set<Connection>>();
 
   constructor(
     private readonly app: PusherApp,
     private readonly logger: Logger,
+    private readonly limits: PusherSocketLimits = DEFAULT_PUSHER_SOCKET_LIMITS,
   ) {
+    // Bigger frames close the socket (1009) before they are read into memory.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
     this.wss.on('connection', (socket: WebSocket, request: IncomingMessage) => this.accept(socket, request));
+  }
+
+  get connectionCount(): number {
+    return this.wss.clients.size;
   }
 
   /** Whether an upgrade request is for this endpoint. */
@@ -51,12 +112,7 @@ export class PusherSocketServer {
   deliver(broadcast: PusherBroadcast): void {
     const message = frame(broadcast.event, broadcast.data, broadcast.channel);
     for (const connection of this.byChannel.get(broadcast.channel) ?? []) {
-      if (
-        connection.socketId !== broadcast.excludeSocketId &&
-        connection.socket.readyState === WebSocket.OPEN
-      ) {
-        connection.socket.send(message);
-      }
+      if (connection.socketId !== broadcast.excludeSocketId) this.send(connection.socket, message);
     }
   }
 
@@ -66,79 +122,144 @@ export class PusherSocketServer {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
-  private accept(socket: WebSocket, request: IncomingMessage): void {
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const key = decodeURIComponent(url.pathname.slice('/app/'.length));
-    if (key !== this.app.key) {
-      socket.send(
-        frame('pusher:error', { code: CLOSE_APP_NOT_FOUND, message: `App key ${key} does not exist` }),
-      );
-      socket.close(CLOSE_APP_NOT_FOUND, 'App key not found');
+  /** Sends unless the client stopped reading: past the buffer limit it is dropped rather than buffered on. */
+  private send(socket: WebSocket, message: string): void {
+    if (socket.readyState !== WebSocket.OPEN) return;
+    if (socket.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.logger.debug('dropping a Pusher socket that does not read');
+      socket.terminate();
       return;
     }
+    socket.send(message);
+  }
+
+  private sendError(socket: WebSocket, code: number, message: string): void {
+    this.send(socket, frame('pusher:error', { code, message }));
+  }
+
+  private refuse(socket: WebSocket, code: number, message: string): void {
+    this.sendError(socket, code, message);
+    socket.close(code, message);
+  }
+
+  private accept(socket: WebSocket, request: IncomingMessage): void {
+    socket.on('error', (error) => this.logger.debug({ err: error }, 'Pusher socket error'));
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    let key: string;
+    try {
+      key = decodeURIComponent(url.pathname.slice('/app/'.length));
+    } catch {
+      return this.refuse(socket, CLOSE_APP_NOT_FOUND, 'App key not found');
+    }
+    if (key !== this.app.key) {
+      return this.refuse(socket, CLOSE_APP_NOT_FOUND, `App key ${key.slice(0, 100)} does not exist`);
+    }
     const protocol = Number(url.searchParams.get('protocol') ?? PROTOCOL_VERSION);
-    if (protocol < 5) {
-      socket.send(
-        frame('pusher:error', { code: CLOSE_UNSUPPORTED_PROTOCOL, message: 'Unsupported protocol version' }),
-      );
-      socket.close(CLOSE_UNSUPPORTED_PROTOCOL, 'Unsupported protocol version');
-      return;
+    if (!Number.isInteger(protocol) || protocol < 5) {
+      return this.refuse(socket, CLOSE_UNSUPPORTED_PROTOCOL, 'Unsupported protocol version');
     }
     const connection: Connection = {
       socket,
       socketId: `${randomInt(1, 2 ** 31)}.${randomInt(1, 2 ** 31)}`,
       channels: new Set(),
+      idle: setTimeout(() => this.idleFor(connection), this.limits.activityTimeoutSeconds * 1000),
+      awaitingPong: false,
     };
-    socket.on('message', (raw) => this.receive(connection, raw.toString()));
+    socket.on('message', (raw, isBinary) => this.receive(connection, raw, isBinary));
     socket.on('close', () => {
+      clearTimeout(connection.idle);
       for (const channel of connection.channels) this.leave(connection, channel);
     });
-    socket.on('error', (error) => this.logger.debug({ err: error }, 'Pusher socket error'));
     // The protocol sends `data` as a JSON string inside the JSON frame.
-    socket.send(
+    this.send(
+      socket,
       frame(
         'pusher:connection_established',
-        JSON.stringify({ socket_id: connection.socketId, activity_timeout: ACTIVITY_TIMEOUT_SECONDS }),
+        JSON.stringify({
+          socket_id: connection.socketId,
+          activity_timeout: this.limits.activityTimeoutSeconds,
+        }),
       ),
     );
   }
 
-  private receive(connection: Connection, text: string): void {
-    let message: { event?: unknown; data?: unknown; channel?: unknown };
-    try {
-      message = JSON.parse(text) as typeof message;
-    } catch {
-      connection.socket.send(frame('pusher:error', { code: null, message: 'Messages must be JSON' }));
+  /** Silence: the first time a ping, then, if still nothing arrived, the close pusher-js reconnects from. */
+  private idleFor(connection: Connection): void {
+    if (connection.awaitingPong) {
+      connection.socket.close(CLOSE_PONG_NOT_RECEIVED, 'Pong reply not received');
       return;
     }
-    const data = typeof message.data === 'string' ? safeParse(message.data) : message.data;
-    const channel = (data as { channel?: unknown } | null)?.channel;
+    connection.awaitingPong = true;
+    this.send(connection.socket, frame('pusher:ping', {}));
+    // The grace period replaces the activity timeout until the client answers.
+    connection.idle = setTimeout(() => this.idleFor(connection), this.limits.pongTimeoutSeconds * 1000);
+  }
+
+  private active(connection: Connection): void {
+    if (connection.awaitingPong) {
+      connection.awaitingPong = false;
+      clearTimeout(connection.idle);
+      connection.idle = setTimeout(() => this.idleFor(connection), this.limits.activityTimeoutSeconds * 1000);
+    } else {
+      connection.idle.refresh();
+    }
+  }
+
+  private receive(connection: Connection, raw: RawData, isBinary: boolean): void {
+    this.active(connection);
+    if (isBinary) return this.sendError(connection.socket, ERROR_BAD_MESSAGE, 'Messages must be text');
+    const message = parseClientMessage(raw.toString());
+    if (message === undefined) {
+      return this.sendError(
+        connection.socket,
+        ERROR_BAD_MESSAGE,
+        'Messages must be JSON objects with a string event',
+      );
+    }
+    const data = isRecord(message.data) ? message.data : {};
     switch (message.event) {
       case 'pusher:ping':
-        connection.socket.send(frame('pusher:pong', {}));
+        return this.send(connection.socket, frame('pusher:pong', {}));
+      case 'pusher:pong':
         return;
       case 'pusher:subscribe':
-        this.subscribe(connection, channel, (data as { auth?: unknown } | null)?.auth);
-        return;
+        return this.subscribe(connection, data.channel, data.auth);
       case 'pusher:unsubscribe':
-        if (typeof channel === 'string') this.leave(connection, channel);
+        if (typeof data.channel === 'string') this.leave(connection, data.channel);
         return;
       default:
-        connection.socket.send(
-          frame('pusher:error', { code: null, message: `Unsupported event ${String(message.event)}` }),
+        return this.sendError(
+          connection.socket,
+          ERROR_BAD_MESSAGE,
+          `Unsupported event ${message.event.slice(0, 100)}`,
         );
     }
   }
 
   private subscribe(connection: Connection, channel: unknown, auth: unknown): void {
     if (typeof channel !== 'string' || channel.length === 0) {
-      connection.socket.send(
-        frame('pusher:error', { code: null, message: 'pusher:subscribe needs a channel' }),
+      return this.sendError(connection.socket, ERROR_BAD_MESSAGE, 'pusher:subscribe needs a channel');
+    }
+    if (channel.length > this.limits.maxChannelNameLength) {
+      return this.sendError(
+        connection.socket,
+        ERROR_BAD_MESSAGE,
+        `Channel names are at most ${this.limits.maxChannelNameLength} characters`,
       );
-      return;
+    }
+    if (connection.channels.has(channel)) {
+      return this.send(connection.socket, frame('pusher_internal:subscription_succeeded', '{}', channel));
+    }
+    if (connection.channels.size >= this.limits.maxChannels) {
+      return this.sendError(
+        connection.socket,
+        ERROR_OVER_CAPACITY,
+        `A connection subscribes to at most ${this.limits.maxChannels} channels`,
+      );
     }
     const refuse = (error: string) =>
-      connection.socket.send(
+      this.send(
+        connection.socket,
         frame('pusher:subscription_error', { type: 'AuthError', error, status: 401 }, channel),
       );
     if (channel.startsWith('presence-')) return refuse('Presence channels are not supported by this server');
@@ -152,7 +273,7 @@ export class PusherSocketServer {
     const members = this.byChannel.get(channel) ?? new Set<Connection>();
     members.add(connection);
     this.byChannel.set(channel, members);
-    connection.socket.send(frame('pusher_internal:subscription_succeeded', '{}', channel));
+    this.send(connection.socket, frame('pusher_internal:subscription_succeeded', '{}', channel));
   }
 
   private leave(connection: Connection, channel: string): void {
@@ -160,13 +281,5 @@ export class PusherSocketServer {
     const members = this.byChannel.get(channel);
     members?.delete(connection);
     if (members?.size === 0) this.byChannel.delete(channel);
-  }
-}
-
-function safeParse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
   }
 }
