@@ -29,6 +29,7 @@ import { createBuiltInPusher } from './realtime/pusher-endpoint/built-in-pusher'
 import { PusherGateway } from './realtime/pusher-gateway';
 import { createRealtimePubSub, publishToSubscribers } from './realtime/topics';
 import { ConnectionsPerIp } from './realtime/connections-per-ip';
+import { SessionRecheck } from './realtime/session-recheck';
 import { routeUpgrades, type UpgradeHandler } from './realtime/upgrade-router';
 import { ensureAdminAccount } from './services/admin-account';
 import { createServices, type Services } from './services/services';
@@ -162,8 +163,25 @@ export async function startServer(
       app.use(builtIn.routes);
       upgrades.push(builtIn.sockets);
       stops.push(() => builtIn.sockets.close());
+      // Pusher channels live as long as the session that signed them, as graphql-ws sockets do.
+      await bus.subscribe('pusher-channel-bound', (binding) => builtIn.sockets.bind(binding));
+      await bus.subscribe('sessions-revoked', (revocation) => builtIn.sockets.closeSessions(revocation));
+      const recheck = new SessionRecheck(
+        services.auth,
+        config.sessionRecheckSeconds,
+        logger,
+        () => builtIn.sockets.boundSessions(),
+        (sessionId) => builtIn.sockets.endSession(sessionId),
+      );
+      stops.push(async () => recheck.stop());
     }
-    app.use(broadcastingAuthRoutes(services.auth, gateway));
+    app.use(
+      broadcastingAuthRoutes(
+        services.auth,
+        gateway,
+        config.pusher.builtIn ? (binding) => bus.publish('pusher-channel-bound', binding) : undefined,
+      ),
+    );
     app.use(exploreRoutes(config));
 
     const subscriptions = new GraphQLWebSocketServer({

@@ -2,7 +2,8 @@ import { randomInt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import type { PusherBroadcast } from '../../events/shared-bus';
+import type { SessionRevocation } from '../../events/session-notices';
+import type { PusherBroadcast, PusherChannelBinding } from '../../events/shared-bus';
 import type { Logger } from '../../logger';
 import type { PusherApp } from './pusher-events.routes';
 import { isValidChannelAuth } from './pusher-signature';
@@ -11,6 +12,7 @@ const PROTOCOL_VERSION = 7;
 // Pusher's codes: 4000-4099 pusher-js does not reconnect, 4100-4199 it reconnects with backoff, 4200-4299 at once.
 const CLOSE_APP_NOT_FOUND = 4001;
 const CLOSE_UNSUPPORTED_PROTOCOL = 4007;
+const CLOSE_UNAUTHORIZED = 4009;
 /** Not one of Pusher's own codes: a frame this server cannot read. The socket stays open. */
 const ERROR_BAD_MESSAGE = 4010;
 const ERROR_OVER_CAPACITY = 4100;
@@ -36,10 +38,18 @@ export const DEFAULT_PUSHER_SOCKET_LIMITS: PusherSocketLimits = {
   maxBufferedBytes: 1024 * 1024,
 };
 
+/** How long a private subscribe waits for the binding /broadcasting/auth announced, should it arrive second. */
+const BINDING_WAIT_MS = 2000;
+
 interface Connection {
   readonly socket: WebSocket;
   readonly socketId: string;
   readonly channels: Set<string>;
+  /** The session that signed each private channel at /broadcasting/auth, as announced on the bus. */
+  readonly signedBy: Map<string, PusherChannelBinding>;
+  /** Channels whose binding arrived before the subscribe frame. */
+  readonly pendingBindings: Map<string, PusherChannelBinding>;
+  readonly bindingWaiters: Map<string, () => void>;
   /** Fires after the activity timeout of silence (sends a ping), then after the pong grace period (closes). */
   idle: NodeJS.Timeout;
   awaitingPong: boolean;
@@ -84,6 +94,7 @@ function parseClientMessage(text: string): ClientMessage | undefined {
 export class PusherSocketServer {
   private readonly wss: WebSocketServer;
   private readonly byChannel = new Map<string, Set<Connection>>();
+  private readonly bySocketId = new Map<string, Connection>();
 
   constructor(
     private readonly app: PusherApp,
@@ -113,6 +124,48 @@ export class PusherSocketServer {
     const message = frame(broadcast.event, broadcast.data, broadcast.channel);
     for (const connection of this.byChannel.get(broadcast.channel) ?? []) {
       if (connection.socketId !== broadcast.excludeSocketId) this.send(connection.socket, message);
+    }
+  }
+
+  /** Records which session signed a channel for one of this instance's sockets (others ignore it). */
+  bind(binding: PusherChannelBinding): void {
+    const connection = this.bySocketId.get(binding.socketId);
+    if (!connection) return;
+    connection.pendingBindings.set(binding.channel, binding);
+    connection.bindingWaiters.get(binding.channel)?.();
+  }
+
+  /** The sessions that hold channels here, for the periodic re-check. */
+  boundSessions(): string[] {
+    const sessions: string[] = [];
+    for (const connection of this.bySocketId.values()) {
+      for (const binding of connection.signedBy.values()) sessions.push(binding.sessionId);
+    }
+    return sessions;
+  }
+
+  /** Closes (4009) the connections holding a channel signed by one of these ended sessions. */
+  closeSessions(revocation: SessionRevocation): void {
+    this.closeWhere(
+      (binding) =>
+        binding.userId === revocation.userId &&
+        (revocation.only === undefined || binding.sessionId === revocation.only) &&
+        (revocation.except === undefined || binding.sessionId !== revocation.except),
+    );
+  }
+
+  /** Closes (4009) the connections holding a channel signed by this session. */
+  endSession(sessionId: string): void {
+    this.closeWhere((binding) => binding.sessionId === sessionId);
+  }
+
+  private closeWhere(ended: (binding: PusherChannelBinding) => boolean): void {
+    for (const connection of [...this.bySocketId.values()]) {
+      if (![...connection.signedBy.values()].some(ended)) continue;
+      // Leave at once, so not one more event reaches it while the close handshake runs.
+      for (const channel of [...connection.channels]) this.leave(connection, channel);
+      this.bySocketId.delete(connection.socketId);
+      this.refuse(connection.socket, CLOSE_UNAUTHORIZED, 'The session has ended');
     }
   }
 
@@ -162,12 +215,18 @@ export class PusherSocketServer {
       socket,
       socketId: `${randomInt(1, 2 ** 31)}.${randomInt(1, 2 ** 31)}`,
       channels: new Set(),
+      signedBy: new Map(),
+      pendingBindings: new Map(),
+      bindingWaiters: new Map(),
       idle: setTimeout(() => this.idleFor(connection), this.limits.activityTimeoutSeconds * 1000),
       awaitingPong: false,
     };
+    this.bySocketId.set(connection.socketId, connection);
     socket.on('message', (raw, isBinary) => this.receive(connection, raw, isBinary));
     socket.on('close', () => {
       clearTimeout(connection.idle);
+      this.bySocketId.delete(connection.socketId);
+      for (const wake of connection.bindingWaiters.values()) wake();
       for (const channel of connection.channels) this.leave(connection, channel);
     });
     // The protocol sends `data` as a JSON string inside the JSON frame.
@@ -223,7 +282,7 @@ export class PusherSocketServer {
       case 'pusher:pong':
         return;
       case 'pusher:subscribe':
-        return this.subscribe(connection, data.channel, data.auth);
+        return void this.subscribe(connection, data.channel, data.auth);
       case 'pusher:unsubscribe':
         if (typeof data.channel === 'string') this.leave(connection, data.channel);
         return;
@@ -236,7 +295,7 @@ export class PusherSocketServer {
     }
   }
 
-  private subscribe(connection: Connection, channel: unknown, auth: unknown): void {
+  private async subscribe(connection: Connection, channel: unknown, auth: unknown): Promise<void> {
     if (typeof channel !== 'string' || channel.length === 0) {
       return this.sendError(connection.socket, ERROR_BAD_MESSAGE, 'pusher:subscribe needs a channel');
     }
@@ -269,6 +328,12 @@ export class PusherSocketServer {
     ) {
       return refuse(`Invalid signature for channel ${channel}`);
     }
+    if (channel.startsWith('private-')) {
+      const binding = await this.bindingFor(connection, channel);
+      if (connection.socket.readyState !== WebSocket.OPEN) return;
+      // A channel signed elsewhere with the secret has no binding and stays unbound.
+      if (binding) connection.signedBy.set(channel, binding);
+    }
     connection.channels.add(channel);
     const members = this.byChannel.get(channel) ?? new Set<Connection>();
     members.add(connection);
@@ -276,8 +341,29 @@ export class PusherSocketServer {
     this.send(connection.socket, frame('pusher_internal:subscription_succeeded', '{}', channel));
   }
 
+  /** The binding /broadcasting/auth announced for this channel, waiting briefly when the subscribe came first. */
+  private async bindingFor(
+    connection: Connection,
+    channel: string,
+  ): Promise<PusherChannelBinding | undefined> {
+    if (!connection.pendingBindings.has(channel)) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, BINDING_WAIT_MS);
+        connection.bindingWaiters.set(channel, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      connection.bindingWaiters.delete(channel);
+    }
+    const binding = connection.pendingBindings.get(channel);
+    connection.pendingBindings.delete(channel);
+    return binding;
+  }
+
   private leave(connection: Connection, channel: string): void {
     connection.channels.delete(channel);
+    connection.signedBy.delete(channel);
     const members = this.byChannel.get(channel);
     members?.delete(connection);
     if (members?.size === 0) this.byChannel.delete(channel);
