@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { createUser } from '../fixtures/users';
 import { LegacyPusherClient, messageChannel, PUSHER_KEY } from '../support/legacy-pusher-client';
 import { startTestServer, type TestServer } from '../support/test-server';
+import { eventually } from '../support/wait';
 
 let t: TestServer;
 let wsBase: string;
@@ -249,6 +250,31 @@ describe('graphql-ws read by a hostile client', () => {
     client.socket.send(payload);
     expect(await client.closed).toBe(code);
     await expectServerUp();
+  });
+
+  it('pings every socket and drops one that does not answer', async () => {
+    const user = await createUser(t.client);
+    const mute = new WebSocket(`${wsBase}/graphql`, PROTOCOL, { autoPong: false });
+    const answering = new WebSocket(`${wsBase}/graphql`, PROTOCOL);
+    opened.push(mute, answering);
+    // Both authenticate, so graphql-ws's own wait for connection_init closes neither.
+    const init = JSON.stringify({
+      type: 'connection_init',
+      payload: { authorization: `Bearer ${user.token}` },
+    });
+    for (const socket of [mute, answering]) socket.on('open', () => socket.send(init));
+    const acked = (socket: WebSocket) =>
+      new Promise<void>((resolve) => socket.once('message', () => resolve()));
+    await Promise.all([acked(mute), acked(answering)]);
+    let answeringPings = 0;
+    answering.on('ping', () => (answeringPings += 1));
+    const muteClosed = new Promise<number>((resolve) => mute.on('close', (code) => resolve(code)));
+    const mutePinged = new Promise<void>((resolve) => mute.once('ping', () => resolve()));
+    await mutePinged;
+    // Terminated without a close frame: 1006 on the client.
+    expect(await muteClosed).toBe(1006);
+    await eventually(() => expect(answeringPings).toBeGreaterThanOrEqual(2));
+    expect(answering.readyState).toBe(WebSocket.OPEN);
   });
 
   it('closes with 1009 on a frame over 1 MB, before it is parsed', async () => {
