@@ -218,7 +218,7 @@ export class PusherSocketServer {
       signedBy: new Map(),
       pendingBindings: new Map(),
       bindingWaiters: new Map(),
-      idle: setTimeout(() => this.idleFor(connection), this.limits.activityTimeoutSeconds * 1000),
+      idle: this.idleTimer(() => connection, this.limits.activityTimeoutSeconds),
       awaitingPong: false,
     };
     this.bySocketId.set(connection.socketId, connection);
@@ -251,14 +251,19 @@ export class PusherSocketServer {
     connection.awaitingPong = true;
     this.send(connection.socket, frame('pusher:ping', {}));
     // The grace period replaces the activity timeout until the client answers.
-    connection.idle = setTimeout(() => this.idleFor(connection), this.limits.pongTimeoutSeconds * 1000);
+    connection.idle = this.idleTimer(() => connection, this.limits.pongTimeoutSeconds);
+  }
+
+  /** A silence timer; it never keeps the process alive by itself, since its socket does while open. */
+  private idleTimer(connection: () => Connection, seconds: number): NodeJS.Timeout {
+    return setTimeout(() => this.idleFor(connection()), seconds * 1000).unref();
   }
 
   private active(connection: Connection): void {
     if (connection.awaitingPong) {
       connection.awaitingPong = false;
       clearTimeout(connection.idle);
-      connection.idle = setTimeout(() => this.idleFor(connection), this.limits.activityTimeoutSeconds * 1000);
+      connection.idle = this.idleTimer(() => connection, this.limits.activityTimeoutSeconds);
     } else {
       connection.idle.refresh();
     }
