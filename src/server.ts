@@ -159,6 +159,8 @@ export async function startServer(
         ...config.sockets,
         maxPayloadBytes: config.sockets.pusherMaxPayloadBytes,
         maxChannels: config.sockets.pusherMaxChannels,
+        // /broadcasting/auth below announces every binding; the bus may deliver it just after the subscribe.
+        bindingWaitMs: 2000,
       });
       app.use(builtIn.routes);
       upgrades.push(builtIn.sockets);

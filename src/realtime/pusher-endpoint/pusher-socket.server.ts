@@ -27,6 +27,11 @@ export interface PusherSocketLimits {
   readonly activityTimeoutSeconds: number;
   readonly pongTimeoutSeconds: number;
   readonly maxBufferedBytes: number;
+  /**
+   * How long a private subscribe waits for the binding /broadcasting/auth announces, should the subscribe arrive
+   * first; 0 where no binding is ever announced (an endpoint standing in for an outside Pusher).
+   */
+  readonly bindingWaitMs: number;
 }
 
 export const DEFAULT_PUSHER_SOCKET_LIMITS: PusherSocketLimits = {
@@ -36,10 +41,8 @@ export const DEFAULT_PUSHER_SOCKET_LIMITS: PusherSocketLimits = {
   activityTimeoutSeconds: 120,
   pongTimeoutSeconds: 30,
   maxBufferedBytes: 1024 * 1024,
+  bindingWaitMs: 0,
 };
-
-/** How long a private subscribe waits for the binding /broadcasting/auth announced, should it arrive second. */
-const BINDING_WAIT_MS = 2000;
 
 interface Connection {
   readonly socket: WebSocket;
@@ -351,9 +354,9 @@ export class PusherSocketServer {
     connection: Connection,
     channel: string,
   ): Promise<PusherChannelBinding | undefined> {
-    if (!connection.pendingBindings.has(channel)) {
+    if (!connection.pendingBindings.has(channel) && this.limits.bindingWaitMs > 0) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, BINDING_WAIT_MS);
+        const timer = setTimeout(resolve, this.limits.bindingWaitMs);
         connection.bindingWaiters.set(channel, () => {
           clearTimeout(timer);
           resolve();
