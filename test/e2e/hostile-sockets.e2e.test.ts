@@ -1,4 +1,5 @@
 import net from 'node:net';
+import Pusher from 'pusher';
 import WebSocket from 'ws';
 import { createUser } from '../fixtures/users';
 import { LegacyPusherClient, messageChannel, PUSHER_KEY } from '../support/legacy-pusher-client';
@@ -17,6 +18,7 @@ beforeAll(async () => {
       SOCKET_MAX_CONNECTIONS_PER_IP: '20',
       SOCKET_ACTIVITY_TIMEOUT: '2',
       SOCKET_PONG_TIMEOUT: '1',
+      SOCKET_MAX_BUFFERED_BYTES: '65536',
     },
   });
   wsBase = t.url.replace('http://', 'ws://');
@@ -173,6 +175,35 @@ describe('the Pusher endpoint read by a hostile client', () => {
     expect(await answering.frameAt(2)).toMatchObject({ event: 'pusher:ping' });
     expect(answering.socket.readyState).toBe(WebSocket.OPEN);
   });
+});
+
+describe('a client that does not read', () => {
+  it('is dropped once what waits for it passes the buffer limit, instead of being buffered for', async () => {
+    const client = await pusherSocket();
+    client.socket.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: 'flood' } }));
+    expect(await client.frameAt(1)).toMatchObject({ event: 'pusher_internal:subscription_succeeded' });
+    // Stop reading: the kernel buffers fill, then the server's own send buffer grows.
+    client.socket.pause();
+    const sdk = new Pusher({
+      appId: 'app-id',
+      key: PUSHER_KEY,
+      secret: 'app-secret',
+      host: '127.0.0.1',
+      port: String(t.server.port),
+      useTLS: false,
+    });
+    const batch = Array.from({ length: 10 }, () => ({
+      channel: 'flood',
+      name: 'Big',
+      data: 'x'.repeat(9000),
+    }));
+    // About 27 MB: far more than the loopback buffers hold (a few MB), so most of it waits in the server.
+    for (let i = 0; i < 300; i += 1) await sdk.triggerBatch(batch);
+    client.socket.resume();
+    // Terminated by the server, with no close frame: 1006 on the client.
+    expect(await client.closed).toBe(1006);
+    await expectServerUp();
+  }, 60_000);
 });
 
 describe('upgrades a hostile client sends', () => {
