@@ -32,6 +32,8 @@ import { GraphQLWebSocketServer } from './realtime/graphql-ws.server';
 import { createBuiltInPusher } from './realtime/pusher-endpoint/built-in-pusher';
 import { PusherGateway } from './realtime/pusher-gateway';
 import { createRealtimePubSub, publishToSubscribers } from './realtime/topics';
+import { ConnectionsPerIp } from './realtime/connections-per-ip';
+import { SessionRecheck } from './realtime/session-recheck';
 import { routeUpgrades, type UpgradeHandler } from './realtime/upgrade-router';
 import { ensureAdminAccount } from './services/admin-account';
 import { createServices, type Services } from './services/services';
@@ -170,13 +172,36 @@ export async function startServer(
 
     const gateway = new PusherGateway({ ...config.pusher, builtInPort: port });
     if (config.pusher.builtIn) {
-      const builtIn = await createBuiltInPusher(config.pusher, bus, logger);
+      const builtIn = await createBuiltInPusher(config.pusher, bus, logger, {
+        ...config.sockets,
+        maxPayloadBytes: config.sockets.pusherMaxPayloadBytes,
+        maxChannels: config.sockets.pusherMaxChannels,
+        // /broadcasting/auth below announces every binding; the bus may deliver it just after the subscribe.
+        bindingWaitMs: 2000,
+      });
       app.use(builtIn.routes);
       upgrades.push(builtIn.sockets);
       stops.push(() => builtIn.sockets.close());
+      // Pusher channels live as long as the session that signed them, as graphql-ws sockets do.
+      await bus.subscribe('pusher-channel-bound', (binding) => builtIn.sockets.bind(binding));
+      await bus.subscribe('sessions-revoked', (revocation) => builtIn.sockets.closeSessions(revocation));
+      const recheck = new SessionRecheck(
+        services.auth,
+        config.sessionRecheckSeconds,
+        logger,
+        () => builtIn.sockets.boundSessions(),
+        (sessionId) => builtIn.sockets.endSession(sessionId),
+      );
+      stops.push(async () => recheck.stop());
     }
     app.use('/broadcasting/auth', throttleByIp(throttles, 'broadcastingAuthPerIp'));
-    app.use(broadcastingAuthRoutes(services.auth, gateway));
+    app.use(
+      broadcastingAuthRoutes(
+        services.auth,
+        gateway,
+        config.pusher.builtIn ? (binding) => bus.publish('pusher-channel-bound', binding) : undefined,
+      ),
+    );
     app.use(exploreRoutes(config));
 
     const subscriptions = new GraphQLWebSocketServer({
@@ -185,6 +210,13 @@ export async function startServer(
       logger,
       formatError,
       validationRules: limitRules,
+      limits: {
+        ...config.sockets,
+        maxPayloadBytes: config.sockets.graphqlWsMaxPayloadBytes,
+        maxSubscriptions: config.sockets.graphqlWsMaxSubscriptions,
+        pingIntervalSeconds: config.sockets.activityTimeoutSeconds,
+        sessionRecheckSeconds: config.sessionRecheckSeconds,
+      },
       context: (viewer) => ({
         viewer: async () => viewer,
         loaders: createLoaders(dataSource),
@@ -197,7 +229,10 @@ export async function startServer(
     upgrades.push(subscriptions);
     stops.push(() => subscriptions.close());
     await bus.subscribe('sessions-revoked', (revocation) => subscriptions.closeSessions(revocation));
-    httpServer.on('upgrade', routeUpgrades(upgrades));
+    httpServer.on(
+      'upgrade',
+      routeUpgrades(upgrades, new ConnectionsPerIp(config.sockets.maxConnectionsPerIp)),
+    );
 
     const relay = new OutboxRelay(
       dataSource,

@@ -34,6 +34,28 @@ export interface Config {
   readonly throttles: ThrottleLimits;
   /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client IP; false trusts none. */
   readonly trustProxy: boolean | number | string;
+  readonly sockets: SocketLimits;
+  /** A session older than this is refused, however fresh its tokens. */
+  readonly sessionMaxAgeSeconds: number;
+  /** How often the sessions holding sockets on this instance are re-checked, in case a revocation notice was lost. */
+  readonly sessionRecheckSeconds: number;
+}
+
+/** What one client may hold or send on the WebSocket endpoints. */
+export interface SocketLimits {
+  readonly pusherMaxPayloadBytes: number;
+  readonly graphqlWsMaxPayloadBytes: number;
+  readonly maxChannelNameLength: number;
+  readonly pusherMaxChannels: number;
+  readonly graphqlWsMaxSubscriptions: number;
+  /** Open sockets of both kinds per client IP address. */
+  readonly maxConnectionsPerIp: number;
+  /** Pusher's activity timeout, announced in `connection_established`; the graphql-ws ping interval too. */
+  readonly activityTimeoutSeconds: number;
+  /** How long a ping may go unanswered before the socket is closed. */
+  readonly pongTimeoutSeconds: number;
+  /** A socket whose unsent data passes this is dropped rather than buffered without bound. */
+  readonly maxBufferedBytes: number;
 }
 
 export interface PusherConfig {
@@ -241,6 +263,19 @@ export function loadConfig(env: Env = process.env): Config {
       }),
     },
     trustProxy: read.trustProxy('TRUST_PROXY'),
+    sockets: {
+      pusherMaxPayloadBytes: read.integer('PUSHER_MAX_PAYLOAD', 100 * 1024, 1024, 100 * 1024 * 1024),
+      graphqlWsMaxPayloadBytes: read.integer('GRAPHQL_WS_MAX_PAYLOAD', 1024 * 1024, 1024, 100 * 1024 * 1024),
+      maxChannelNameLength: read.integer('CHANNEL_NAME_MAX_LENGTH', 200, 1, 10000),
+      pusherMaxChannels: read.integer('PUSHER_MAX_CHANNELS', 100, 1, 100000),
+      graphqlWsMaxSubscriptions: read.integer('GRAPHQL_WS_MAX_SUBSCRIPTIONS', 100, 1, 100000),
+      maxConnectionsPerIp: read.integer('SOCKET_MAX_CONNECTIONS_PER_IP', 100, 1, 1000000),
+      activityTimeoutSeconds: read.integer('SOCKET_ACTIVITY_TIMEOUT', 120, 1, 3600),
+      pongTimeoutSeconds: read.integer('SOCKET_PONG_TIMEOUT', 30, 1, 3600),
+      maxBufferedBytes: read.integer('SOCKET_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    },
+    sessionMaxAgeSeconds: read.integer('SESSION_MAX_AGE', 30 * 86400, 60, 10 * 365 * 86400),
+    sessionRecheckSeconds: read.integer('SESSION_RECHECK_INTERVAL', 30, 1, 3600),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return Object.freeze(config);

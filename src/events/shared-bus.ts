@@ -11,6 +11,14 @@ export interface PusherBroadcast {
   readonly excludeSocketId?: string;
 }
 
+/** Which session signed a private channel subscription at /broadcasting/auth, so the socket ends with it. */
+export interface PusherChannelBinding {
+  readonly socketId: string;
+  readonly channel: string;
+  readonly sessionId: string;
+  readonly userId: number;
+}
+
 /** Every message kind that crosses instances, with its payload. */
 export interface BusMessages {
   /** A committed change for GraphQL subscribers. */
@@ -19,6 +27,8 @@ export interface BusMessages {
   'sessions-revoked': SessionRevocation;
   /** An event for built-in Pusher endpoint clients. */
   'pusher-broadcast': PusherBroadcast;
+  /** A channel signature and the session behind it, for the built-in endpoint instance holding that socket. */
+  'pusher-channel-bound': PusherChannelBinding;
 }
 
 export type BusKind = keyof BusMessages;

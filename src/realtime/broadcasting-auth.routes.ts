@@ -1,9 +1,11 @@
 import cors from 'cors';
 import express, { type Request, type Response, Router } from 'express';
 import { channelOwner } from '../events/realtime-event';
+import type { PusherChannelBinding } from '../events/shared-bus';
 import { AppError } from '../errors';
 import { bearerToken } from '../http/bearer-token';
 import type { AuthService } from '../services/auth.service';
+import type { Viewer } from '../services/viewer';
 import type { PusherGateway } from './pusher-gateway';
 
 const SOCKET_ID = /^\d{1,20}\.\d{1,20}$/;
@@ -13,7 +15,12 @@ const CHANNEL_NAME = /^[-a-zA-Z0-9_=@,.;]{1,164}$/;
  * `POST /broadcasting/auth`, as Laravel served it to pusher-js: signs a private channel subscription only when the
  * channel is the token's own user's.
  */
-export function broadcastingAuthRoutes(auth: AuthService, gateway: PusherGateway): Router {
+export function broadcastingAuthRoutes(
+  auth: AuthService,
+  gateway: PusherGateway,
+  /** Tells the built-in endpoint which session signed, before the client can send its subscribe. */
+  announceBinding?: (binding: PusherChannelBinding) => Promise<void>,
+): Router {
   const router = Router();
   // Web clients on another origin call this with an Authorization header, which needs a CORS preflight.
   router.options('/broadcasting/auth', cors());
@@ -39,16 +46,24 @@ export function broadcastingAuthRoutes(auth: AuthService, gateway: PusherGateway
         res.status(401).json({ message: 'Authorization: Bearer <accessToken> is required' });
         return;
       }
-      let userId: number;
+      let viewer: Viewer;
       try {
-        userId = (await auth.authenticate(token)).user.id;
+        viewer = await auth.authenticate(token);
       } catch (error) {
         if (!(error instanceof AppError)) throw error;
         res.status(401).json({ message: error.message });
         return;
       }
+      const userId = viewer.user.id;
       if (channelOwner(channel) !== userId) {
         res.status(403).json({ message: `You may not subscribe to ${channel}` });
+        return;
+      }
+      try {
+        await announceBinding?.({ socketId, channel, sessionId: viewer.sessionId, userId });
+      } catch {
+        // Unannounced, the subscription would outlive the session: no signature rather than an unbound one.
+        res.status(503).json({ message: 'Try again shortly' });
         return;
       }
       res.json({ auth: gateway.authorizeChannel(socketId, channel) });

@@ -1,23 +1,44 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { GraphQLFormattedError, GraphQLSchema, ValidationRule } from 'graphql';
-import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { SessionRevocation } from '../events/session-notices';
+import { forbidden } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import { validateWithLimits } from '../graphql/limits/operation-limits';
 import { bearerToken } from '../http/bearer-token';
 import type { Logger } from '../logger';
 import type { AuthService } from '../services/auth.service';
 import type { Viewer } from '../services/viewer';
+import { SessionRecheck } from './session-recheck';
 
 /** graphql-ws closes with 4403 Forbidden when onConnect refuses; ended sessions get the same code. */
 const CLOSE_FORBIDDEN = 4403;
 
+/** What one socket may send and hold, and how often it must show it is alive; see SocketLimits in the config. */
+export interface GraphQLWebSocketLimits {
+  readonly maxPayloadBytes: number;
+  readonly maxSubscriptions: number;
+  readonly pingIntervalSeconds: number;
+  readonly pongTimeoutSeconds: number;
+  /** A socket whose unsent data passes this is dropped rather than buffered without bound. */
+  readonly maxBufferedBytes: number;
+  /** How often the sessions holding sockets are re-checked against the database. */
+  readonly sessionRecheckSeconds: number;
+}
+
+const DEFAULT_LIMITS: GraphQLWebSocketLimits = {
+  maxPayloadBytes: 1024 * 1024,
+  maxSubscriptions: 100,
+  pingIntervalSeconds: 120,
+  pongTimeoutSeconds: 30,
+  maxBufferedBytes: 1024 * 1024,
+  sessionRecheckSeconds: 30,
+};
+
 interface SocketState extends Record<PropertyKey, unknown> {
   viewer: Viewer;
-  token: string;
 }
 
 export interface GraphQLWebSocketOptions {
@@ -30,18 +51,37 @@ export interface GraphQLWebSocketOptions {
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   /** Rules added to graphql's own, so a socket gets the same operation limits as HTTP. */
   readonly validationRules?: readonly ValidationRule[];
+  readonly limits?: GraphQLWebSocketLimits;
 }
 
 /**
  * GraphQL subscriptions over graphql-ws (`graphql-transport-ws`) at `/graphql`. A socket authenticates once with
- * `connectionParams.authorization`, every subscribe re-checks the token, and sockets of ended sessions close.
+ * `connectionParams.authorization` and is then bound to that session, not to the access token: subscribing keeps
+ * working after the token expired, and the socket closes (4403) when the session ends.
  */
 export class GraphQLWebSocketServer {
-  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly wss: WebSocketServer;
   private readonly sockets = new Map<WebSocket, Viewer>();
   private readonly disposable: { dispose(): void | Promise<void> };
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly recheck: SessionRecheck;
 
   constructor(private readonly options: GraphQLWebSocketOptions) {
+    const limits = options.limits ?? DEFAULT_LIMITS;
+    // Bigger frames close the socket (1009) before they are parsed: a huge connection_init is never read.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
+    this.heartbeat = setInterval(
+      () => this.ping(limits.pongTimeoutSeconds),
+      limits.pingIntervalSeconds * 1000,
+    );
+    this.heartbeat.unref();
+    this.recheck = new SessionRecheck(
+      options.auth,
+      limits.sessionRecheckSeconds,
+      options.logger,
+      () => [...this.sockets.values()].map((viewer) => viewer.sessionId),
+      (sessionId) => this.closeWhere((viewer) => viewer.sessionId === sessionId),
+    );
     this.disposable = useServer<Record<string, unknown>, SocketState>(
       {
         schema: options.schema,
@@ -53,7 +93,6 @@ export class GraphQLWebSocketServer {
           if (token === undefined) return false;
           try {
             ctx.extra.viewer = await options.auth.authenticate(token);
-            ctx.extra.token = token;
           } catch {
             return false;
           }
@@ -61,18 +100,28 @@ export class GraphQLWebSocketServer {
           return true;
         },
         onSubscribe: async (ctx) => {
-          try {
-            ctx.extra.viewer = await options.auth.authenticate(ctx.extra.token as string);
-            return undefined;
-          } catch (error) {
-            ctx.extra.socket.close(CLOSE_FORBIDDEN, 'Forbidden');
-            return [error instanceof GraphQLError ? error : new GraphQLError('Forbidden')];
+          // graphql-ws has registered this subscription already, so the count includes it.
+          if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptions) {
+            return [forbidden(`A socket holds at most ${limits.maxSubscriptions} subscriptions at once.`)];
           }
+          // The session, not the access token: clients never reconnect just to refresh a token.
+          // graphql-ws answers a subscribe before connection_init with 4401 itself, so a viewer is set here.
+          const sessionId = (ctx.extra.viewer as Viewer | undefined)?.sessionId;
+          const live =
+            sessionId === undefined
+              ? undefined
+              : await options.auth.liveSessions([sessionId]).catch(() => undefined);
+          if (sessionId !== undefined && live?.has(sessionId)) return undefined;
+          ctx.extra.socket.close(CLOSE_FORBIDDEN, 'Forbidden');
+          return [forbidden('The session has ended.')];
         },
-        onNext: (_ctx, _id, _payload, _args, result) =>
-          result.errors
+        onNext: (ctx, _id, _payload, _args, result) => {
+          // A client that stops reading is dropped, not buffered for without bound.
+          if (ctx.extra.socket.bufferedAmount > limits.maxBufferedBytes) ctx.extra.socket.terminate();
+          return result.errors
             ? { ...result, errors: result.errors.map((error) => options.formatError(error.toJSON(), error)) }
-            : undefined,
+            : undefined;
+        },
         // graphql-ws reports only document errors here (parse, validation), which carry no code of their own.
         onError: (_ctx, _id, _payload, errors) =>
           errors.map((error) => {
@@ -88,6 +137,10 @@ export class GraphQLWebSocketServer {
     );
   }
 
+  get connectionCount(): number {
+    return this.wss.clients.size;
+  }
+
   handles(pathname: string): boolean {
     return pathname === '/graphql';
   }
@@ -98,17 +151,44 @@ export class GraphQLWebSocketServer {
 
   /** Closes the sockets of sessions that ended (logout, ban, password change). */
   closeSessions(revocation: SessionRevocation): void {
-    for (const [socket, viewer] of this.sockets) {
-      if (viewer.user.id !== revocation.userId) continue;
-      if (revocation.only !== undefined && viewer.sessionId !== revocation.only) continue;
-      if (revocation.except !== undefined && viewer.sessionId === revocation.except) continue;
-      this.options.logger.debug({ userId: viewer.user.id }, 'closing the socket of an ended session');
-      socket.close(CLOSE_FORBIDDEN, 'Forbidden');
-    }
+    this.closeWhere(
+      (viewer) =>
+        viewer.user.id === revocation.userId &&
+        (revocation.only === undefined || viewer.sessionId === revocation.only) &&
+        (revocation.except === undefined || viewer.sessionId !== revocation.except),
+    );
+  }
+
+  /** Re-checks now the sessions holding sockets, as the periodic re-check does. */
+  recheckSessions(): Promise<void> {
+    return this.recheck.run();
   }
 
   /** Closes every socket (1001 Going away) and the server. */
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    this.recheck.stop();
     await this.disposable.dispose();
+  }
+
+  private closeWhere(ended: (viewer: Viewer) => boolean): void {
+    for (const [socket, viewer] of this.sockets) {
+      if (!ended(viewer)) continue;
+      this.options.logger.debug({ userId: viewer.user.id }, 'closing the socket of an ended session');
+      this.sockets.delete(socket);
+      socket.close(CLOSE_FORBIDDEN, 'Forbidden');
+    }
+  }
+
+  /** A WebSocket ping to every socket; one that has not answered within the timeout is dropped. */
+  private ping(pongTimeoutSeconds: number): void {
+    for (const socket of this.wss.clients) {
+      if (socket.readyState !== socket.OPEN) continue;
+      const timeout = setTimeout(() => socket.terminate(), pongTimeoutSeconds * 1000);
+      timeout.unref();
+      socket.once('pong', () => clearTimeout(timeout));
+      socket.once('close', () => clearTimeout(timeout));
+      socket.ping();
+    }
   }
 }

@@ -1,20 +1,60 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ConnectionsPerIp } from './connections-per-ip';
 
 export interface UpgradeHandler {
   handles(pathname: string): boolean;
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
-/** Sends each WebSocket upgrade on the shared port to the server its path names; others are refused. */
-export function routeUpgrades(handlers: readonly UpgradeHandler[]) {
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+};
+
+/** Answers an upgrade that will not become a WebSocket with a plain HTTP status on the raw socket. */
+export function refuseUpgrade(socket: Duplex, status: number): void {
+  if (socket.destroyed) return;
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+  );
+}
+
+/** The path of an upgrade request, or undefined when its target is not a usable URL. */
+function pathnameOf(request: IncomingMessage): string | undefined {
+  const target = request.url;
+  // Only origin-form targets ("/…"); "//host" would be read as a host by the URL parser.
+  if (typeof target !== 'string' || !target.startsWith('/') || target.startsWith('//')) return undefined;
+  try {
+    return new URL(target, 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sends each WebSocket upgrade on the shared port to the server its path names; others are refused with an HTTP
+ * status. Nothing a client sends makes it throw: an exception here would stop the process.
+ */
+export function routeUpgrades(handlers: readonly UpgradeHandler[], perIp?: ConnectionsPerIp) {
   return (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const { pathname } = new URL(request.url ?? '/', 'http://localhost');
-    const handler = handlers.find((candidate) => candidate.handles(pathname));
-    if (handler) {
+    // A client that resets the connection must not raise an unhandled 'error'.
+    socket.on('error', () => socket.destroy());
+    try {
+      const pathname = pathnameOf(request);
+      if (pathname === undefined) return refuseUpgrade(socket, 400);
+      const handler = handlers.find((candidate) => candidate.handles(pathname));
+      if (!handler) return refuseUpgrade(socket, 404);
+      if (perIp) {
+        const release = perIp.claim(request.socket.remoteAddress ?? 'unknown');
+        if (!release) return refuseUpgrade(socket, 429);
+        socket.once('close', release);
+      }
       handler.handleUpgrade(request, socket, head);
-      return;
+    } catch {
+      refuseUpgrade(socket, 500);
     }
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
   };
 }

@@ -27,6 +27,8 @@ export interface RegisterData {
 }
 
 const BANNED = 'This account is banned.';
+const SESSION_TOO_OLD = 'the session is older than its maximum age; log in again';
+const DEFAULT_SESSION_MAX_AGE_SECONDS = 30 * 86400;
 
 /** Logins, sessions and tokens: who a token belongs to, and whether it still counts. */
 export class AuthService {
@@ -40,6 +42,7 @@ export class AuthService {
     private readonly signer: TokenSigner,
     private readonly refreshTokenTtlSeconds: number,
     private readonly notices: SessionNotices,
+    private readonly sessionMaxAgeSeconds = DEFAULT_SESSION_MAX_AGE_SECONDS,
   ) {}
 
   async register(data: RegisterData): Promise<AuthResult> {
@@ -85,6 +88,7 @@ export class AuthService {
         };
       }
       if (stored.expiresAt.getTime() <= Date.now()) return { refused: 'This refresh token has expired.' };
+      if (this.isTooOld(session)) return { refused: `Refresh token refused: ${SESSION_TOO_OLD}.` };
       if (session.user.status === UserStatus.BANNED) return { refused: BANNED };
       stored.usedAt = new Date();
       await manager.save(stored);
@@ -146,7 +150,35 @@ export class AuthService {
       throw unauthenticated('Access token refused: the session has ended.');
     }
     if (session.user.status === UserStatus.BANNED) throw unauthenticated(`Access token refused: ${BANNED}`);
+    if (this.isTooOld(session)) throw unauthenticated(`Access token refused: ${SESSION_TOO_OLD}.`);
     return { user: session.user, sessionId: session.id };
+  }
+
+  /**
+   * Which of these sessions still count (not revoked, user not banned, within the maximum age), in one query: the
+   * sockets of the others must close, even when the notice that they ended was lost.
+   */
+  async liveSessions(sessionIds: readonly string[]): Promise<Set<string>> {
+    if (sessionIds.length === 0) return new Set();
+    const rows = await this.dataSource
+      .getRepository(AuthSession)
+      .createQueryBuilder('session')
+      .innerJoin('session.user', 'user')
+      .select('session.id', 'id')
+      .where('session.id IN (:...ids)', { ids: [...new Set(sessionIds)] })
+      .andWhere('session.revokedAt IS NULL')
+      .andWhere('user.status != :banned', { banned: UserStatus.BANNED })
+      .andWhere('session.createdAt > :oldest', { oldest: this.oldestLiveSession() })
+      .getRawMany<{ id: string }>();
+    return new Set(rows.map((row) => row.id));
+  }
+
+  private oldestLiveSession(): Date {
+    return new Date(Date.now() - this.sessionMaxAgeSeconds * 1000);
+  }
+
+  private isTooOld(session: AuthSession): boolean {
+    return session.createdAt.getTime() <= this.oldestLiveSession().getTime();
   }
 
   private async startSession(manager: EntityManager, user: User): Promise<AuthResult> {

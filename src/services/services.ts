@@ -20,6 +20,8 @@ export interface ServiceSettings {
   readonly jwtSecret: string;
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
+  /** Sessions older than this are refused; 30 days when not given. */
+  readonly sessionMaxAgeSeconds?: number;
 }
 
 /** Wires the services of one server around its DataSource. */
@@ -33,7 +35,15 @@ export function createServices(
   const signer = new TokenSigner(settings.jwtSecret, settings.accessTokenTtlSeconds);
   return {
     dataSource,
-    auth: new AuthService(dataSource, users, hasher, signer, settings.refreshTokenTtlSeconds, notices),
+    auth: new AuthService(
+      dataSource,
+      users,
+      hasher,
+      signer,
+      settings.refreshTokenTtlSeconds,
+      notices,
+      settings.sessionMaxAgeSeconds,
+    ),
     users,
     messages: new MessageService(dataSource),
     notifications: new NotificationService(dataSource),

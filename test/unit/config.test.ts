@@ -31,9 +31,41 @@ describe('loadConfig', () => {
         broadcastingAuthPerIp: { points: 300, durationSeconds: 60 },
       },
       trustProxy: false,
+      sockets: {
+        pusherMaxPayloadBytes: 102400,
+        graphqlWsMaxPayloadBytes: 1048576,
+        maxChannelNameLength: 200,
+        pusherMaxChannels: 100,
+        graphqlWsMaxSubscriptions: 100,
+        maxConnectionsPerIp: 100,
+        activityTimeoutSeconds: 120,
+        pongTimeoutSeconds: 30,
+        maxBufferedBytes: 1048576,
+      },
+      sessionMaxAgeSeconds: 2592000,
+      sessionRecheckSeconds: 30,
     });
     expect(config.dataDir).toMatch(/data$/);
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('names each bad socket and session setting', () => {
+    const names = [
+      'PUSHER_MAX_PAYLOAD',
+      'GRAPHQL_WS_MAX_PAYLOAD',
+      'CHANNEL_NAME_MAX_LENGTH',
+      'PUSHER_MAX_CHANNELS',
+      'GRAPHQL_WS_MAX_SUBSCRIPTIONS',
+      'SOCKET_MAX_CONNECTIONS_PER_IP',
+      'SOCKET_ACTIVITY_TIMEOUT',
+      'SOCKET_PONG_TIMEOUT',
+      'SOCKET_MAX_BUFFERED_BYTES',
+      'SESSION_MAX_AGE',
+      'SESSION_RECHECK_INTERVAL',
+    ];
+    const found = problems(Object.fromEntries(names.map((name) => [name, '-1'])));
+    expect(found).toHaveLength(names.length);
+    for (const name of names) expect(found.some((p) => p.startsWith(name))).toBe(true);
   });
 
   it('reports every bad value at once, each by name', () => {
