@@ -151,13 +151,13 @@ export async function startServer(
       }),
     );
 
-    const gateway = new PusherGateway({ ...config.pusher, builtInPort: port });
-    if (config.pusher.builtIn) {
-      const builtIn = await createBuiltInPusher(config.pusher, bus, logger);
+    const builtIn = config.pusher.builtIn ? await createBuiltInPusher(config.pusher, bus, logger) : undefined;
+    if (builtIn) {
       app.use(builtIn.routes);
       upgrades.push(builtIn.sockets);
       stops.push(() => builtIn.sockets.close());
     }
+    const gateway = new PusherGateway(config.pusher, builtIn?.deliver);
     app.use(broadcastingAuthRoutes(services.auth, gateway));
     app.use(exploreRoutes(config));
 
@@ -188,7 +188,11 @@ export async function startServer(
         maxPushEntries: gateway.maxPushEntries,
       },
       logger,
-      { exclusive: !database.embedded },
+      {
+        exclusive: !database.embedded,
+        maxAttempts: config.outbox.maxAttempts,
+        retentionHours: config.outbox.retentionHours,
+      },
     );
     onOutboxCommit(dataSource, () => relay.kick());
     relay.start();

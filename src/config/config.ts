@@ -22,6 +22,12 @@ export interface Config {
   readonly sandbox: boolean;
   /** The legacy `/test/listen` page. */
   readonly listenPage: boolean;
+  readonly outbox: {
+    /** Pusher attempts before an event is set aside as dead, so it no longer holds back later ones. */
+    readonly maxAttempts: number;
+    /** How long delivered rows stay in the outbox (for inspection and replay) before they are pruned. */
+    readonly retentionHours: number;
+  };
 }
 
 export interface PusherConfig {
@@ -179,6 +185,10 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     sandbox: read.boolean('GRAPHQL_SANDBOX', !isProduction),
     listenPage: read.boolean('LISTEN_PAGE', !isProduction),
+    outbox: {
+      maxAttempts: read.integer('OUTBOX_MAX_ATTEMPTS', 10, 1, 1000),
+      retentionHours: read.integer('OUTBOX_RETENTION_HOURS', 72, 0, 24 * 365),
+    },
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return Object.freeze(config);

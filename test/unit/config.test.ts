@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       redisPrefix: 'jobwarehouse:',
       admin: { email: 'admin@email.com', password: '12345678' },
       pusher: { builtIn: true, host: undefined, appId: 'app-id', key: 'app-key', secret: 'app-secret' },
+      outbox: { maxAttempts: 10, retentionHours: 72 },
     });
     expect(config.dataDir).toMatch(/data$/);
     expect(Object.isFrozen(config)).toBe(true);
@@ -38,6 +39,13 @@ describe('loadConfig', () => {
     for (const name of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'PUSHER_USE_TLS']) {
       expect(found.some((p) => p.startsWith(name))).toBe(true);
     }
+  });
+
+  it('refuses an outbox attempt limit below one and a negative retention, by name', () => {
+    const found = problems({ OUTBOX_MAX_ATTEMPTS: '0', OUTBOX_RETENTION_HOURS: '-1' });
+    expect(found).toHaveLength(2);
+    expect(found.some((p) => p.startsWith('OUTBOX_MAX_ATTEMPTS'))).toBe(true);
+    expect(found.some((p) => p.startsWith('OUTBOX_RETENTION_HOURS'))).toBe(true);
   });
 
   it('requires a JWT secret and Pusher credentials in production, and refuses the development admin password', () => {
