@@ -84,8 +84,8 @@ const silentObserver: RelayObserver = {
  * Delivers the outbox to two sinks that progress independently, each in event-id order with its own backoff.
  * GraphQL: a batch is claimed and marked in one statement before it is published, and what a failed publish did
  * not hand over is unmarked, so no event reaches a subscriber twice. Pusher: an event is marked once accepted; a
- * failing batch is retried one event at a time, and an event refused (4xx) or failing `maxAttempts` times is set
- * aside as dead, so it never holds back the later ones. Delivered rows are kept `retentionHours`, then pruned.
+ * failing batch is retried one event at a time, and an event refused (4xx), or failing `maxAttempts` times while
+ * the next one gets through, is set aside as dead, so it never holds back the later ones. Delivered rows are kept `retentionHours`, then pruned.
  */
 export class OutboxRelay {
   private running: Promise<void> | undefined;
@@ -301,7 +301,7 @@ export class OutboxRelay {
       }
       const [row] = group;
       const attempts = row.attempts + 1;
-      if (outcome.retry && attempts < this.maxAttempts) {
+      if (outcome.retry && (attempts < this.maxAttempts || !(await this.othersGetThrough(row)))) {
         await this.dataSource.query('UPDATE event_outbox SET attempts = $2 WHERE event_id = $1', [
           row.event_id,
           attempts,
@@ -322,6 +322,26 @@ export class OutboxRelay {
       this.observer.dead('pusher', 1);
       this.sinkState.pusher.backoffMs = this.minBackoffMs;
     }
+    return true;
+  }
+
+  /**
+   * Before an event that keeps failing is given up, the next one is tried alone: only if it gets through is the
+   * failure the event's own. Otherwise the service is down, and an outage must delay events, never kill them.
+   */
+  private async othersGetThrough(row: OutboxRow): Promise<boolean> {
+    const [next] = (await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM event_outbox WHERE pushed_at IS NULL AND dead_at IS NULL AND event_id > $1
+        ORDER BY event_id LIMIT 1`,
+      [row.event_id],
+    )) as OutboxRow[];
+    if (next === undefined) return false;
+    const outcome = await this.sinks.push([toEvent(next)]);
+    if (!outcome.delivered) return false;
+    await this.dataSource.query('UPDATE event_outbox SET pushed_at = now() WHERE event_id = $1', [
+      next.event_id,
+    ]);
+    this.succeeded('pusher', [next]);
     return true;
   }
 

@@ -178,6 +178,22 @@ it('sets an event that keeps failing aside as dead after maxAttempts, and delive
   expect(observer.counts['delivered:graphql']).toBe(4);
 });
 
+it('kills nothing during a Pusher outage longer than maxAttempts, and delivers everything after it', async () => {
+  const sinks = new RecordingSinks();
+  let down = true;
+  sinks.outcome = () => (down ? { delivered: false, retry: true, error: '503' } : { delivered: true });
+  await record(['o1', 'o2', 'o3']);
+  const running = relay(sinks, { maxAttempts: 2 });
+  running.start();
+  await eventually(async () => expect((await rows())[0].attempts).toBeGreaterThanOrEqual(4));
+  expect((await rows()).every((row) => row.deadAt === null)).toBe(true);
+  down = false;
+  await drained(running);
+  await running.stop();
+  expect(sinks.pushed.flat()).toEqual(['o1', 'o2', 'o3']);
+  expect((await rows()).every((row) => row.deadAt === null)).toBe(true);
+});
+
 it('a publish failing mid-batch sends no event to GraphQL twice, and loses none', async () => {
   const sinks = new RecordingSinks();
   let failures = 2;
