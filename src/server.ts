@@ -170,15 +170,16 @@ export async function startServer(
       }),
     );
 
-    const gateway = new PusherGateway({ ...config.pusher, builtInPort: port });
-    if (config.pusher.builtIn) {
-      const builtIn = await createBuiltInPusher(config.pusher, bus, logger, {
-        ...config.sockets,
-        maxPayloadBytes: config.sockets.pusherMaxPayloadBytes,
-        maxChannels: config.sockets.pusherMaxChannels,
-        // /broadcasting/auth below announces every binding; the bus may deliver it just after the subscribe.
-        bindingWaitMs: 2000,
-      });
+    const builtIn = config.pusher.builtIn
+      ? await createBuiltInPusher(config.pusher, bus, logger, {
+          ...config.sockets,
+          maxPayloadBytes: config.sockets.pusherMaxPayloadBytes,
+          maxChannels: config.sockets.pusherMaxChannels,
+          // /broadcasting/auth below announces every binding; the bus may deliver it just after the subscribe.
+          bindingWaitMs: 2000,
+        })
+      : undefined;
+    if (builtIn) {
       app.use(builtIn.routes);
       upgrades.push(builtIn.sockets);
       stops.push(() => builtIn.sockets.close());
@@ -194,6 +195,7 @@ export async function startServer(
       );
       stops.push(async () => recheck.stop());
     }
+    const gateway = new PusherGateway(config.pusher, builtIn?.deliver);
     app.use('/broadcasting/auth', throttleByIp(throttles, 'broadcastingAuthPerIp'));
     app.use(
       broadcastingAuthRoutes(
@@ -244,7 +246,11 @@ export async function startServer(
         maxPushEntries: gateway.maxPushEntries,
       },
       logger,
-      { exclusive: !database.embedded },
+      {
+        exclusive: !database.embedded,
+        maxAttempts: config.outbox.maxAttempts,
+        retentionHours: config.outbox.retentionHours,
+      },
     );
     onOutboxCommit(dataSource, () => relay.kick());
     relay.start();

@@ -39,6 +39,12 @@ export interface Config {
   readonly sessionMaxAgeSeconds: number;
   /** How often the sessions holding sockets on this instance are re-checked, in case a revocation notice was lost. */
   readonly sessionRecheckSeconds: number;
+  readonly outbox: {
+    /** Pusher attempts before an event is set aside as dead, so it no longer holds back later ones. */
+    readonly maxAttempts: number;
+    /** How long delivered rows stay in the outbox (for inspection and replay) before they are pruned. */
+    readonly retentionHours: number;
+  };
 }
 
 /** What one client may hold or send on the WebSocket endpoints. */
@@ -276,6 +282,10 @@ export function loadConfig(env: Env = process.env): Config {
     },
     sessionMaxAgeSeconds: read.integer('SESSION_MAX_AGE', 30 * 86400, 60, 10 * 365 * 86400),
     sessionRecheckSeconds: read.integer('SESSION_RECHECK_INTERVAL', 30, 1, 3600),
+    outbox: {
+      maxAttempts: read.integer('OUTBOX_MAX_ATTEMPTS', 10, 1, 1000),
+      retentionHours: read.integer('OUTBOX_RETENTION_HOURS', 72, 0, 24 * 365),
+    },
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return Object.freeze(config);

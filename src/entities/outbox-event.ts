@@ -1,10 +1,14 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * A real-time event recorded in the same transaction as the change it announces, so it exists exactly when the
- * change committed; the relay delivers it and then deletes it.
+ * change committed. The relay hands it to GraphQL subscribers and to Pusher independently, and keeps the row for a
+ * retention period afterwards (inspection, and replay by event id). The partial indexes hold only the pending rows,
+ * so the relay's queries stay small however many delivered rows are kept.
  */
 @Entity({ name: 'event_outbox' })
+@Index('IDX_event_outbox_unpublished', ['id'], { where: '"published_at" IS NULL' })
+@Index('IDX_event_outbox_unpushed', ['id'], { where: '"pushed_at" IS NULL AND "dead_at" IS NULL' })
 export class OutboxEvent {
   // bigint arrives from pg as a string; ids only order and identify rows here.
   @PrimaryGeneratedColumn({ name: 'event_id', type: 'bigint' })
@@ -22,10 +26,19 @@ export class OutboxEvent {
   @Column({ type: 'text' })
   payload!: string;
 
-  /** Set once GraphQL subscribers have been sent the event, so a Pusher retry never repeats it for them. */
+  /** Set when the event is claimed for GraphQL subscribers, in the same statement, so no retry repeats it. */
   @Column({ name: 'published_at', type: 'timestamptz', nullable: true })
   publishedAt!: Date | null;
 
+  /** Set once Pusher accepted the event. */
+  @Column({ name: 'pushed_at', type: 'timestamptz', nullable: true })
+  pushedAt!: Date | null;
+
+  /** Set when Pusher delivery was given up (refused, or failed too often); the row stays for inspection. */
+  @Column({ name: 'dead_at', type: 'timestamptz', nullable: true })
+  deadAt!: Date | null;
+
+  /** Failed Pusher attempts so far. */
   @Column({ type: 'int', default: 0 })
   attempts!: number;
 

@@ -1,5 +1,4 @@
-import { type DataSource, In, IsNull, Not, type QueryRunner } from 'typeorm';
-import { OutboxEvent } from '../entities/outbox-event';
+import type { DataSource, QueryRunner } from 'typeorm';
 import type { Logger } from '../logger';
 import { withTimeout } from '../timeout';
 import type { RealtimeEvent, RealtimeEventName } from './realtime-event';
@@ -17,12 +16,44 @@ export interface EventSinks {
   readonly maxPushEntries: number;
 }
 
+export type RelaySink = 'graphql' | 'pusher';
+
+/** Hooks for metrics; the relay calls them and never depends on what they do. */
+export interface RelayObserver {
+  delivered(sink: RelaySink, count: number): void;
+  retried(sink: RelaySink, count: number): void;
+  dead(sink: RelaySink, count: number): void;
+  /** Milliseconds from an event's commit to its hand-over to a sink. */
+  lag(sink: RelaySink, ms: number): void;
+}
+
 export interface OutboxRelayOptions {
   /** Shared database: only one instance at a time drains, so each event is triggered once and in order. */
   readonly exclusive: boolean;
   readonly pollMs?: number;
   readonly minBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /** Pusher attempts of one event before it is set aside as dead (default 10). */
+  readonly maxAttempts?: number;
+  /** How long delivered rows are kept before pruning (default 72). */
+  readonly retentionHours?: number;
+  readonly observer?: RelayObserver;
+}
+
+/** One outbox row as the relay's own queries return it. */
+interface OutboxRow {
+  readonly event_id: string;
+  readonly event_name: string;
+  readonly recipient_ids: number[];
+  readonly payload: string;
+  readonly attempts: number;
+  readonly created_at: Date;
+}
+
+/** Each sink waits out its own failures, so one that is down never holds back the other. */
+interface SinkState {
+  blockedUntil: number;
+  backoffMs: number;
 }
 
 // Any constant shared by every instance of this server.
@@ -30,18 +61,31 @@ const DRAIN_LOCK_KEY = 721_400_002;
 const READ_BATCH = 100;
 const LOCK_RETRY_MS = 100;
 const STOP_TIMEOUT_MS = 5000;
+const PRUNE_EVERY_MS = 10 * 60_000;
+const COLUMNS = 'event_id, event_name, recipient_ids, payload, attempts, created_at';
 
-const toEvent = (row: OutboxEvent): RealtimeEvent => ({
-  id: row.id,
-  name: row.name as RealtimeEventName,
-  recipientIds: row.recipientIds,
+const toEvent = (row: OutboxRow): RealtimeEvent => ({
+  id: row.event_id,
+  name: row.event_name as RealtimeEventName,
+  recipientIds: row.recipient_ids,
   payload: row.payload,
 });
 
+const idsOf = (rows: readonly OutboxRow[]): string[] => rows.map((row) => row.event_id);
+
+const silentObserver: RelayObserver = {
+  delivered: () => undefined,
+  retried: () => undefined,
+  dead: () => undefined,
+  lag: () => undefined,
+};
+
 /**
- * Delivers the outbox: first to GraphQL subscribers (marking each row, so a Pusher retry never repeats them),
- * then to Pusher in id order, deleting what was delivered. A Pusher failure holds back the later events (to keep
- * their order) and is retried with backoff; a refusal (4xx) is logged with the event and dropped.
+ * Delivers the outbox to two sinks that progress independently, each in event-id order with its own backoff.
+ * GraphQL: a batch is claimed and marked in one statement before it is published, and what a failed publish did
+ * not hand over is unmarked, so no event reaches a subscriber twice. Pusher: an event is marked once accepted; a
+ * failing batch is retried one event at a time, and an event refused (4xx), or failing `maxAttempts` times while
+ * the next one gets through, is set aside as dead, so it never holds back the later ones. Delivered rows are kept `retentionHours`, then pruned.
  */
 export class OutboxRelay {
   private running: Promise<void> | undefined;
@@ -49,11 +93,16 @@ export class OutboxRelay {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private dueAt = 0;
-  private pushBlockedUntil = 0;
-  private backoffMs: number;
+  private nextPruneAt = 0;
+  /** After a failed Pusher batch, events go one at a time until one succeeds, to find the one that fails. */
+  private pushSingly = false;
+  private readonly sinkState: Record<RelaySink, SinkState>;
   private readonly pollMs: number;
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly maxAttempts: number;
+  private readonly retentionHours: number;
+  private readonly observer: RelayObserver;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -64,7 +113,13 @@ export class OutboxRelay {
     this.pollMs = options.pollMs ?? 1000;
     this.minBackoffMs = options.minBackoffMs ?? 250;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
-    this.backoffMs = this.minBackoffMs;
+    this.maxAttempts = options.maxAttempts ?? 10;
+    this.retentionHours = options.retentionHours ?? 72;
+    this.observer = options.observer ?? silentObserver;
+    this.sinkState = {
+      graphql: { blockedUntil: 0, backoffMs: this.minBackoffMs },
+      pusher: { blockedUntil: 0, backoffMs: this.minBackoffMs },
+    };
   }
 
   /** Starts polling (events committed by other instances, or left by a crash) and drains at once. */
@@ -94,6 +149,28 @@ export class OutboxRelay {
     if (this.running) await withTimeout(this.running, STOP_TIMEOUT_MS).catch(() => undefined);
   }
 
+  /** Events some sink still waits for, and the age of the oldest. */
+  async backlog(): Promise<{ pending: number; oldestAgeSeconds: number }> {
+    const [row] = (await this.dataSource.query(
+      `SELECT count(*)::int AS pending,
+              coalesce(extract(epoch FROM now() - min(created_at)), 0)::float AS age
+         FROM event_outbox
+        WHERE published_at IS NULL OR (pushed_at IS NULL AND dead_at IS NULL)`,
+    )) as { pending: number; age: number }[];
+    return { pending: row.pending, oldestAgeSeconds: row.age };
+  }
+
+  /** Deletes rows both sinks are done with for longer than the retention period; returns how many. */
+  async prune(): Promise<number> {
+    const [, count] = (await this.dataSource.query(
+      `DELETE FROM event_outbox
+        WHERE published_at IS NOT NULL
+          AND coalesce(pushed_at, dead_at) < now() - make_interval(hours => $1)`,
+      [this.retentionHours],
+    )) as [unknown, number];
+    return count;
+  }
+
   /** Plans the next drain in `ms`, unless one is already planned sooner. */
   private schedule(ms: number): void {
     if (this.stopped) return;
@@ -117,7 +194,7 @@ export class OutboxRelay {
         if (this.stopped) return;
         this.logger.error({ err: error }, 'outbox relay failed; retrying');
         this.again = false;
-        this.schedule(this.backoffMs);
+        this.schedule(Math.min(1000, this.maxBackoffMs));
         return;
       }
     } while (this.again && !this.stopped);
@@ -131,83 +208,149 @@ export class OutboxRelay {
       return;
     }
     try {
-      // A batch of each in turn, so a steady stream of new writes cannot starve Pusher delivery.
+      // A batch of each in turn, so a steady stream of new writes cannot starve either sink.
       while (!this.stopped) {
-        const published = await this.publishBatch();
-        const pushed = Date.now() >= this.pushBlockedUntil && (await this.pushBatch());
+        const published = this.ready('graphql') && (await this.publishBatch());
+        const pushed = this.ready('pusher') && (await this.pushBatch());
         if (!published && !pushed) break;
+      }
+      if (!this.stopped && Date.now() >= this.nextPruneAt) {
+        this.nextPruneAt = Date.now() + PRUNE_EVERY_MS;
+        await this.prune();
       }
     } finally {
       if (lock) await this.unlock(lock);
     }
   }
 
-  /** Sends unpublished events to GraphQL subscribers; false when there were none. */
+  private ready(sink: RelaySink): boolean {
+    return Date.now() >= this.sinkState[sink].blockedUntil;
+  }
+
+  private succeeded(sink: RelaySink, rows: readonly OutboxRow[]): void {
+    this.sinkState[sink].backoffMs = this.minBackoffMs;
+    if (rows.length === 0) return;
+    this.observer.delivered(sink, rows.length);
+    const now = Date.now();
+    for (const row of rows) this.observer.lag(sink, now - new Date(row.created_at).getTime());
+  }
+
+  private failed(sink: RelaySink, count: number, error: unknown): void {
+    const state = this.sinkState[sink];
+    this.observer.retried(sink, count);
+    this.logger.warn({ sink, err: error, retryInMs: state.backoffMs }, 'outbox delivery failed; will retry');
+    state.blockedUntil = Date.now() + state.backoffMs;
+    this.schedule(state.backoffMs);
+    state.backoffMs = Math.min(state.backoffMs * 2, this.maxBackoffMs);
+  }
+
+  /** Claims and marks the oldest unpublished events, then publishes them; false when there were none. */
   private async publishBatch(): Promise<boolean> {
-    const repository = this.dataSource.getRepository(OutboxEvent);
-    const rows = await repository.find({
-      where: { publishedAt: IsNull() },
-      order: { id: 'ASC' },
-      take: READ_BATCH,
-    });
-    if (rows.length === 0) return false;
-    await this.sinks.publish(rows.map(toEvent));
-    await repository.update({ id: In(rows.map((row) => row.id)) }, { publishedAt: new Date() });
+    const [claimed] = (await this.dataSource.query(
+      `UPDATE event_outbox SET published_at = now()
+        WHERE event_id IN (SELECT event_id FROM event_outbox WHERE published_at IS NULL
+                            ORDER BY event_id LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING ${COLUMNS}`,
+      [READ_BATCH],
+    )) as [OutboxRow[], number];
+    if (claimed.length === 0) return false;
+    // RETURNING does not keep the subquery's order.
+    const rows = [...claimed].sort((a, b) => Number(BigInt(a.event_id) - BigInt(b.event_id)));
+    let handedOver = 0;
+    try {
+      for (const row of rows) {
+        await this.sinks.publish([toEvent(row)]);
+        handedOver += 1;
+      }
+    } catch (error) {
+      const left = rows.slice(handedOver);
+      await this.dataSource.query('UPDATE event_outbox SET published_at = NULL WHERE event_id = ANY($1)', [
+        idsOf(left),
+      ]);
+      this.succeeded('graphql', rows.slice(0, handedOver));
+      this.failed('graphql', left.length, error);
+      return handedOver > 0;
+    }
+    this.succeeded('graphql', rows);
     return true;
   }
 
-  /** Sends the oldest published events to Pusher; false when there were none or delivery must wait. */
+  /** Sends the oldest undelivered events to Pusher; false when there were none or delivery must wait. */
   private async pushBatch(): Promise<boolean> {
-    const repository = this.dataSource.getRepository(OutboxEvent);
-    const rows = await repository.find({
-      where: { publishedAt: Not(IsNull()) },
-      order: { id: 'ASC' },
-      take: READ_BATCH,
-    });
+    const rows = (await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM event_outbox WHERE pushed_at IS NULL AND dead_at IS NULL
+        ORDER BY event_id LIMIT $1`,
+      [this.pushSingly ? 1 : READ_BATCH],
+    )) as OutboxRow[];
     if (rows.length === 0) return false;
     for (const group of this.requestGroups(rows)) {
       const outcome = await this.sinks.push(group.map(toEvent));
       if (outcome.delivered) {
-        await repository.delete({ id: In(group.map((row) => row.id)) });
-        this.backoffMs = this.minBackoffMs;
+        await this.dataSource.query('UPDATE event_outbox SET pushed_at = now() WHERE event_id = ANY($1)', [
+          idsOf(group),
+        ]);
+        this.pushSingly = false;
+        this.succeeded('pusher', group);
         continue;
       }
-      if (outcome.retry) {
-        await repository.increment({ id: In(group.map((row) => row.id)) }, 'attempts', 1);
-        this.logger.warn(
-          { error: outcome.error, retryInMs: this.backoffMs },
-          'Pusher delivery failed; will retry',
-        );
-        this.pushBlockedUntil = Date.now() + this.backoffMs;
-        this.schedule(this.backoffMs);
-        this.backoffMs = Math.min(this.backoffMs * 2, this.maxBackoffMs);
+      if (group.length > 1) {
+        // One of them may be the culprit: try them one at a time, without counting this against any.
+        this.pushSingly = true;
+        if (outcome.retry) this.failed('pusher', group.length, outcome.error);
+        return !outcome.retry;
+      }
+      const [row] = group;
+      const attempts = row.attempts + 1;
+      if (outcome.retry && (attempts < this.maxAttempts || !(await this.othersGetThrough(row)))) {
+        await this.dataSource.query('UPDATE event_outbox SET attempts = $2 WHERE event_id = $1', [
+          row.event_id,
+          attempts,
+        ]);
+        this.failed('pusher', 1, outcome.error);
         return false;
       }
-      await this.dropRefused(group);
+      await this.dataSource.query(
+        'UPDATE event_outbox SET attempts = $2, dead_at = now() WHERE event_id = $1',
+        [row.event_id, attempts],
+      );
+      this.logger.error(
+        { eventId: row.event_id, eventName: row.event_name, attempts, error: outcome.error },
+        outcome.retry
+          ? 'Pusher delivery kept failing; the event is set aside as dead'
+          : 'Pusher refused the event; it is set aside as dead',
+      );
+      this.observer.dead('pusher', 1);
+      this.sinkState.pusher.backoffMs = this.minBackoffMs;
     }
     return true;
   }
 
-  /** A refused batch may hold one bad event: each is tried alone, and only the refused ones are dropped. */
-  private async dropRefused(group: OutboxEvent[]): Promise<void> {
-    const repository = this.dataSource.getRepository(OutboxEvent);
-    for (const row of group) {
-      const outcome =
-        group.length === 1 ? { delivered: false, retry: false } : await this.sinks.push([toEvent(row)]);
-      if (!outcome.delivered && 'retry' in outcome && outcome.retry) return;
-      if (!outcome.delivered) {
-        this.logger.error({ event: toEvent(row) }, 'Pusher refused the event; it is dropped');
-      }
-      await repository.delete({ id: row.id });
-    }
+  /**
+   * Before an event that keeps failing is given up, the next one is tried alone: only if it gets through is the
+   * failure the event's own. Otherwise the service is down, and an outage must delay events, never kill them.
+   */
+  private async othersGetThrough(row: OutboxRow): Promise<boolean> {
+    const [next] = (await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM event_outbox WHERE pushed_at IS NULL AND dead_at IS NULL AND event_id > $1
+        ORDER BY event_id LIMIT 1`,
+      [row.event_id],
+    )) as OutboxRow[];
+    if (next === undefined) return false;
+    const outcome = await this.sinks.push([toEvent(next)]);
+    if (!outcome.delivered) return false;
+    await this.dataSource.query('UPDATE event_outbox SET pushed_at = now() WHERE event_id = $1', [
+      next.event_id,
+    ]);
+    this.succeeded('pusher', [next]);
+    return true;
   }
 
   /** Consecutive rows packed into requests of at most `maxPushEntries` channel deliveries each. */
-  private requestGroups(rows: OutboxEvent[]): OutboxEvent[][] {
-    const groups: OutboxEvent[][] = [];
+  private requestGroups(rows: OutboxRow[]): OutboxRow[][] {
+    const groups: OutboxRow[][] = [];
     let entries = Infinity;
     for (const row of rows) {
-      const size = row.recipientIds.length;
+      const size = row.recipient_ids.length;
       if (entries + size > this.sinks.maxPushEntries) {
         groups.push([]);
         entries = 0;

@@ -2,31 +2,32 @@ import Pusher from 'pusher';
 import type { PusherConfig } from '../config/config';
 import type { PushOutcome } from '../events/outbox-relay';
 import { channelsOf, type RealtimeEvent } from '../events/realtime-event';
+import type { PusherBroadcast } from '../events/shared-bus';
 
 /** Pusher's limit on the events of one batch request. */
 const MAX_BATCH_EVENTS = 10;
 const REQUEST_TIMEOUT_MS = 5000;
 
-/** Where the gateway sends events: an outside service, or this server's own built-in endpoint. */
-export type PusherTarget = PusherConfig & { readonly builtInPort: number };
+/** Hands broadcasts to the built-in endpoint's sockets on every instance (the shared bus). */
+export type BuiltInDelivery = (broadcasts: PusherBroadcast[]) => Promise<void>;
 
 /**
  * The one module that speaks to Pusher through its SDK: triggers events on the legacy private channels, and signs
- * private-channel subscriptions. The built-in endpoint is reached exactly as Pusher Channels would be.
+ * private-channel subscriptions. With the built-in endpoint, events go to it in-process (`deliverBuiltIn`), never
+ * over HTTP to this server itself, which HOST may bind to an address other than loopback.
  */
 export class PusherGateway {
   readonly maxPushEntries = MAX_BATCH_EVENTS;
   private readonly pusher: Pusher;
 
-  constructor(target: PusherTarget) {
+  constructor(
+    target: PusherConfig,
+    private readonly deliverBuiltIn?: BuiltInDelivery,
+  ) {
     const base = { appId: target.appId, key: target.key, secret: target.secret, timeout: REQUEST_TIMEOUT_MS };
     if (target.builtIn) {
-      this.pusher = new Pusher({
-        ...base,
-        host: '127.0.0.1',
-        port: String(target.builtInPort),
-        useTLS: false,
-      });
+      // Only signs channel subscriptions: nothing is sent through it.
+      this.pusher = new Pusher({ ...base, host: '127.0.0.1', useTLS: false });
     } else if (target.host !== undefined) {
       const port = target.port === undefined ? undefined : String(target.port);
       this.pusher = new Pusher({ ...base, host: target.host, port, useTLS: target.useTLS });
@@ -42,7 +43,13 @@ export class PusherGateway {
    */
   async push(events: readonly RealtimeEvent[]): Promise<PushOutcome> {
     try {
-      if (events.length === 1) {
+      if (this.deliverBuiltIn) {
+        await this.deliverBuiltIn(
+          events.flatMap((event) =>
+            channelsOf(event).map((channel) => ({ channel, event: event.name, data: event.payload })),
+          ),
+        );
+      } else if (events.length === 1) {
         const [event] = events;
         await this.pusher.trigger(channelsOf(event), event.name, event.payload);
       } else {

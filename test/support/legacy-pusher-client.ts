@@ -17,10 +17,10 @@ export class LegacyPusherClient {
   readonly pusher: Pusher;
   readonly received: ReceivedEvent[] = [];
 
-  constructor(options: { wsPort: number; authUrl: string; token: string; key?: string }) {
+  constructor(options: { wsPort: number; authUrl: string; token: string; key?: string; wsHost?: string }) {
     this.pusher = new Pusher(options.key ?? PUSHER_KEY, {
       cluster: 'mt1',
-      wsHost: '127.0.0.1',
+      wsHost: options.wsHost ?? '127.0.0.1',
       wsPort: options.wsPort,
       forceTLS: false,
       enabledTransports: ['ws'],

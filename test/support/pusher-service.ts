@@ -43,24 +43,35 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-/** An HTTP front to a Pusher service that can be switched to answer 500, as a failing service would. */
+/** Decides, from a request's body, whether the proxy answers 500 instead of passing it on. */
+export type FailRule = (body: string) => boolean;
+
+/**
+ * An HTTP front to a Pusher service that can be switched to answer 500, as a failing service would: for every
+ * request (`failing`), or for those `failRequest` picks. A failed request never reaches the service.
+ */
 export async function startFlakyProxy(
   targetPort: number,
-): Promise<{ port: number; failing: boolean; close(): Promise<void> }> {
-  const state = { failing: true };
+): Promise<{ port: number; failing: boolean; failRequest: FailRule; close(): Promise<void> }> {
+  const state: { failing: boolean; failRequest: FailRule } = { failing: true, failRequest: () => false };
   const server = http.createServer((req, res) => {
-    if (state.failing) {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end('Service unavailable for a while');
-      return;
-    }
-    const upstream = http.request(
-      { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    req.pipe(upstream);
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (state.failing || state.failRequest(body.toString())) {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('Service unavailable for a while');
+        return;
+      }
+      const upstream = http.request(
+        { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.end(body);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -70,6 +81,12 @@ export async function startFlakyProxy(
     },
     set failing(value: boolean) {
       state.failing = value;
+    },
+    get failRequest() {
+      return state.failRequest;
+    },
+    set failRequest(rule: FailRule) {
+      state.failRequest = rule;
     },
     async close() {
       server.closeAllConnections();

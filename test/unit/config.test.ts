@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       },
       sessionMaxAgeSeconds: 2592000,
       sessionRecheckSeconds: 30,
+      outbox: { maxAttempts: 10, retentionHours: 72 },
     });
     expect(config.dataDir).toMatch(/data$/);
     expect(Object.isFrozen(config)).toBe(true);
@@ -88,6 +89,13 @@ describe('loadConfig', () => {
     ]) {
       expect(found.some((p) => p.startsWith(name))).toBe(true);
     }
+  });
+
+  it('refuses an outbox attempt limit below one and a negative retention, by name', () => {
+    const found = problems({ OUTBOX_MAX_ATTEMPTS: '0', OUTBOX_RETENTION_HOURS: '-1' });
+    expect(found).toHaveLength(2);
+    expect(found.some((p) => p.startsWith('OUTBOX_MAX_ATTEMPTS'))).toBe(true);
+    expect(found.some((p) => p.startsWith('OUTBOX_RETENTION_HOURS'))).toBe(true);
   });
 
   it('requires a JWT secret and Pusher credentials in production, and refuses the development admin password', () => {

@@ -1,5 +1,5 @@
 import type { Router } from 'express';
-import type { SharedBus } from '../../events/shared-bus';
+import type { PusherBroadcast, SharedBus } from '../../events/shared-bus';
 import type { Logger } from '../../logger';
 import { type PusherApp, pusherEventsRoutes } from './pusher-events.routes';
 import { type PusherSocketLimits, PusherSocketServer } from './pusher-socket.server';
@@ -8,6 +8,8 @@ export interface BuiltInPusher {
   /** The HTTP events API, mounted at the root. */
   readonly routes: Router;
   readonly sockets: PusherSocketServer;
+  /** Hands broadcasts to the sockets of every instance, in-process: how this server's own events get there. */
+  readonly deliver: (broadcasts: PusherBroadcast[]) => Promise<void>;
 }
 
 /**
@@ -22,8 +24,9 @@ export async function createBuiltInPusher(
 ): Promise<BuiltInPusher> {
   const sockets = new PusherSocketServer(app, logger, limits);
   await bus.subscribe('pusher-broadcast', (broadcast) => sockets.deliver(broadcast));
-  const routes = pusherEventsRoutes(app, async (broadcasts) => {
+  const deliver = async (broadcasts: PusherBroadcast[]): Promise<void> => {
     for (const broadcast of broadcasts) await bus.publish('pusher-broadcast', broadcast);
-  });
-  return { routes, sockets };
+  };
+  const routes = pusherEventsRoutes(app, deliver);
+  return { routes, sockets, deliver };
 }
