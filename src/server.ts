@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { Metrics } from './metrics/metrics';
+import { metricsRoutes } from './metrics/metrics.routes';
+import { requestMetricsPlugin } from './metrics/request-metrics.plugin';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
@@ -41,6 +44,8 @@ export interface RunningServer {
   readonly database: Database;
   readonly services: Services;
   close(): Promise<void>;
+  /** What `close` is still waiting on (for the log line when a shutdown hangs). */
+  pendingStops(): string[];
 }
 
 export interface ServerOptions {
@@ -62,6 +67,8 @@ export async function startServer(
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  const metrics = new Metrics();
+  app.use(metricsRoutes(metrics, config.metricsToken));
   let database: Database | undefined;
   let ready = false;
   app.use(
@@ -79,11 +86,15 @@ export async function startServer(
 
   // Stopped in reverse order of start.
   const stops: (() => Promise<void>)[] = [];
+  const pendingStops = () => stops.map((stop) => stop.toString());
   const close = async () => {
     ready = false;
-    for (const stop of stops.reverse())
+    stops.reverse();
+    while (stops.length > 0) {
+      const stop = stops[0];
       await stop().catch((error: unknown) => logger.warn({ err: error }, 'stop failed'));
-    stops.length = 0;
+      stops.shift();
+    }
   };
   stops.push(() =>
     httpServer.listening
@@ -131,8 +142,11 @@ export async function startServer(
       formatError,
       includeStacktraceInErrorResponses: exposeInternals,
       introspection: config.sandbox,
+      // main.ts owns the one shutdown path; Apollo's own handlers would race it and hang.
+      stopOnTerminationSignals: false,
       plugins: [
         ApolloServerPluginDrainHttpServer({ httpServer }),
+        requestMetricsPlugin(metrics),
         config.sandbox ? sandboxLandingPage() : ApolloServerPluginLandingPageDisabled(),
       ],
     });
@@ -157,6 +171,7 @@ export async function startServer(
       app.use(builtIn.routes);
       upgrades.push(builtIn.sockets);
       stops.push(() => builtIn.sockets.close());
+      metrics.countSockets('pusher', () => builtIn.sockets.connectionCount);
     }
     app.use(broadcastingAuthRoutes(services.auth, gateway));
     app.use(exploreRoutes(config));
@@ -175,6 +190,7 @@ export async function startServer(
     });
     upgrades.push(subscriptions);
     stops.push(() => subscriptions.close());
+    metrics.countSockets('graphql-ws', () => subscriptions.connectionCount);
     await bus.subscribe('sessions-revoked', (revocation) => subscriptions.closeSessions(revocation));
     httpServer.on('upgrade', routeUpgrades(upgrades));
 
@@ -195,7 +211,7 @@ export async function startServer(
     stops.push(() => relay.stop());
 
     ready = true;
-    return { url: `http://127.0.0.1:${port}`, port, database, services, close };
+    return { url: `http://127.0.0.1:${port}`, port, database, services, close, pendingStops };
   } catch (error) {
     await close();
     throw error;

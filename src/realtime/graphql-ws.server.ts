@@ -84,6 +84,10 @@ export class GraphQLWebSocketServer {
     );
   }
 
+  get connectionCount(): number {
+    return this.wss.clients.size;
+  }
+
   handles(pathname: string): boolean {
     return pathname === '/graphql';
   }

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       redisUrl: undefined,
       redisPrefix: 'jobwarehouse:',
+      metricsToken: undefined,
       admin: { email: 'admin@email.com', password: '12345678' },
       pusher: { builtIn: true, host: undefined, appId: 'app-id', key: 'app-key', secret: 'app-secret' },
     });
@@ -33,9 +34,17 @@ describe('loadConfig', () => {
       REDIS_URL: 'not a url',
       JWT_SECRET: 'short',
       PUSHER_USE_TLS: 'maybe',
+      METRICS_TOKEN: 'short',
     });
-    expect(found).toHaveLength(5);
-    for (const name of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'PUSHER_USE_TLS']) {
+    expect(found).toHaveLength(6);
+    for (const name of [
+      'PORT',
+      'DATABASE_URL',
+      'REDIS_URL',
+      'JWT_SECRET',
+      'PUSHER_USE_TLS',
+      'METRICS_TOKEN',
+    ]) {
       expect(found.some((p) => p.startsWith(name))).toBe(true);
     }
   });

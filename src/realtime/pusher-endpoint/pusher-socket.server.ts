@@ -38,6 +38,10 @@ export class PusherSocketServer {
     this.wss.on('connection', (socket: WebSocket, request: IncomingMessage) => this.accept(socket, request));
   }
 
+  get connectionCount(): number {
+    return this.wss.clients.size;
+  }
+
   /** Whether an upgrade request is for this endpoint. */
   handles(pathname: string): boolean {
     return pathname.startsWith('/app/');
