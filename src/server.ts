@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { Metrics } from './metrics/metrics';
+import { metricsRoutes } from './metrics/metrics.routes';
+import { requestMetricsPlugin } from './metrics/request-metrics.plugin';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
@@ -47,6 +50,8 @@ export interface RunningServer {
   readonly database: Database;
   readonly services: Services;
   close(): Promise<void>;
+  /** What `close` is still waiting on (for the log line when a shutdown hangs). */
+  pendingStops(): string[];
 }
 
 export interface ServerOptions {
@@ -69,6 +74,8 @@ export async function startServer(
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   const httpServer = http.createServer(app);
+  const metrics = new Metrics();
+  app.use(metricsRoutes(metrics, config.metricsToken));
   let database: Database | undefined;
   let ready = false;
   app.use(
@@ -86,11 +93,15 @@ export async function startServer(
 
   // Stopped in reverse order of start.
   const stops: (() => Promise<void>)[] = [];
+  const pendingStops = () => stops.map((stop) => stop.toString());
   const close = async () => {
     ready = false;
-    for (const stop of stops.reverse())
+    stops.reverse();
+    while (stops.length > 0) {
+      const stop = stops[0];
       await stop().catch((error: unknown) => logger.warn({ err: error }, 'stop failed'));
-    stops.length = 0;
+      stops.shift();
+    }
   };
   stops.push(() =>
     httpServer.listening
@@ -147,9 +158,12 @@ export async function startServer(
       introspection: config.sandbox,
       hideSchemaDetailsFromClientErrors: !config.sandbox,
       validationRules: limitRules,
+      // main.ts owns the one shutdown path; Apollo's own handlers would race it and hang.
+      stopOnTerminationSignals: false,
       plugins: [
         noHttpSubscriptions(),
         ApolloServerPluginDrainHttpServer({ httpServer }),
+        requestMetricsPlugin(metrics),
         config.sandbox ? sandboxLandingPage() : ApolloServerPluginLandingPageDisabled(),
       ],
     });
@@ -194,6 +208,7 @@ export async function startServer(
         (sessionId) => builtIn.sockets.endSession(sessionId),
       );
       stops.push(async () => recheck.stop());
+      metrics.countSockets('pusher', () => builtIn.sockets.connectionCount);
     }
     const gateway = new PusherGateway(config.pusher, builtIn?.deliver);
     app.use('/broadcasting/auth', throttleByIp(throttles, 'broadcastingAuthPerIp'));
@@ -230,6 +245,7 @@ export async function startServer(
     });
     upgrades.push(subscriptions);
     stops.push(() => subscriptions.close());
+    metrics.countSockets('graphql-ws', () => subscriptions.connectionCount);
     await bus.subscribe('sessions-revoked', (revocation) => subscriptions.closeSessions(revocation));
     httpServer.on(
       'upgrade',
@@ -250,14 +266,16 @@ export async function startServer(
         exclusive: !database.embedded,
         maxAttempts: config.outbox.maxAttempts,
         retentionHours: config.outbox.retentionHours,
+        observer: metrics.relayObserver,
       },
     );
+    metrics.readBacklog(() => relay.backlog());
     onOutboxCommit(dataSource, () => relay.kick());
     relay.start();
     stops.push(() => relay.stop());
 
     ready = true;
-    return { url: `http://127.0.0.1:${port}`, port, database, services, close };
+    return { url: `http://127.0.0.1:${port}`, port, database, services, close, pendingStops };
   } catch (error) {
     await close();
     throw error;

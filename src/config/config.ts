@@ -19,6 +19,8 @@ export interface Config {
   readonly admin: { readonly email: string; readonly password: string } | undefined;
   readonly pusher: PusherConfig;
   readonly logLevel: string;
+  /** When set, `GET /metrics` requires `Authorization: Bearer <token>`; unset, it is public. */
+  readonly metricsToken: string | undefined;
   /** Apollo's sandbox on `/graphql`, introspection and `/graphiql`. */
   readonly sandbox: boolean;
   /** The legacy `/test/listen` page. */
@@ -174,6 +176,10 @@ export function loadConfig(env: Env = process.env): Config {
     read.problems.push('JWT_SECRET must be at least 32 characters long');
   }
   if (isProduction && jwtSecret === undefined) read.problems.push('JWT_SECRET is required in production');
+  const metricsToken = read.string('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    read.problems.push('METRICS_TOKEN must be at least 16 characters long');
+  }
 
   const adminEmail = read.string('ADMIN_EMAIL');
   const adminPassword = read.string('ADMIN_PASSWORD');
@@ -246,6 +252,7 @@ export function loadConfig(env: Env = process.env): Config {
       cluster: pusherCluster,
     },
     logLevel,
+    metricsToken,
     sandbox: read.boolean('GRAPHQL_SANDBOX', !isProduction),
     listenPage: read.boolean('LISTEN_PAGE', !isProduction),
     graphqlLimits: {

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       redisUrl: undefined,
       redisPrefix: 'jobwarehouse:',
+      metricsToken: undefined,
       admin: { email: 'admin@email.com', password: '12345678' },
       pusher: { builtIn: true, host: undefined, appId: 'app-id', key: 'app-key', secret: 'app-secret' },
       graphqlLimits: { maxAliases: 30, maxRootFields: 20, maxDepth: 10, maxCost: 5000 },
@@ -77,6 +78,7 @@ describe('loadConfig', () => {
       JWT_SECRET: 'short',
       PUSHER_USE_TLS: 'maybe',
       GRAPHQL_MAX_DEPTH: '0',
+      METRICS_TOKEN: 'short',
     });
     expect(found).toHaveLength(6);
     for (const name of [
@@ -86,6 +88,7 @@ describe('loadConfig', () => {
       'JWT_SECRET',
       'PUSHER_USE_TLS',
       'GRAPHQL_MAX_DEPTH',
+      'METRICS_TOKEN',
     ]) {
       expect(found.some((p) => p.startsWith(name))).toBe(true);
     }
