@@ -80,7 +80,7 @@ describe('loadConfig', () => {
       GRAPHQL_MAX_DEPTH: '0',
       METRICS_TOKEN: 'short',
     });
-    expect(found).toHaveLength(6);
+    expect(found).toHaveLength(7);
     for (const name of [
       'PORT',
       'DATABASE_URL',
