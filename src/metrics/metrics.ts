@@ -1,16 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-
-/** Where an outbox event goes; the same union as the relay's. */
-export type RelaySink = 'graphql' | 'pusher';
-
-/** What the outbox relay reports; structurally the relay's `RelayObserver`. */
-export interface RelayObserver {
-  delivered(sink: RelaySink, count: number): void;
-  retried(sink: RelaySink, count: number): void;
-  dead(sink: RelaySink, count: number): void;
-  /** Milliseconds from an event's commit to its hand-over to a sink. */
-  lag(sink: RelaySink, ms: number): void;
-}
+import type { RelayObserver } from '../events/outbox-relay';
 
 export type SocketKind = 'graphql-ws' | 'pusher';
 
