@@ -137,3 +137,16 @@ it('refuses HTTP batches, so limits cannot be spread over several operations of 
   const login = await t.client.request(LOGIN, { email: input.email, password: input.password });
   expect(login.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
 });
+
+it('refuses, without expanding it, a few hundred bytes of fragments that would flatten to 2^30 fields', async () => {
+  // Each fragment spreads the next twice: walked naively this request would block the server for hours.
+  const depth = 30;
+  let query = '{ ...F0 }\n';
+  for (let i = 0; i < depth; i++) query += `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }\n`;
+  query += `fragment F${depth} on Query { __typename }\n`;
+  const result = await t.client.request(query);
+  expect(result.status).toBe(400);
+  expect(result.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  expect(result.errors?.map((e) => e.message).join(' ')).toMatch(/more than 20000 fields/);
+  expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+});

@@ -34,6 +34,24 @@ const AUTH_FIELDS = new Set(['register', 'login']);
 // Cycles are refused by NoFragmentCyclesRule, but rules run side by side, so the walks guard against them too.
 type Fragments = ReadonlyMap<string, FragmentDefinitionNode>;
 
+/**
+ * Selections one check may visit. A fragment spread twice in each of N nested fragments is a few hundred bytes that
+ * flatten to 2^N selections; the walks give up at this bound instead of blocking the event loop.
+ */
+const MAX_VISITS = 20_000;
+
+/** Thrown by a walk that ran out of visits: the operation is refused as too large to check. */
+class TooLarge extends Error {}
+
+class Visits {
+  private left = MAX_VISITS;
+
+  take(): void {
+    this.left -= 1;
+    if (this.left < 0) throw new TooLarge();
+  }
+}
+
 function fragmentsOf(context: ValidationContext): Fragments {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of context.getDocument().definitions) {
@@ -46,42 +64,37 @@ function fragmentsOf(context: ValidationContext): Fragments {
 function* fieldsOf(
   set: SelectionSetNode,
   fragments: Fragments,
+  visits: Visits,
   seen = new Set<string>(),
 ): Generator<FieldNode> {
   for (const selection of set.selections) {
+    visits.take();
     if (selection.kind === Kind.FIELD) yield selection;
     else if (selection.kind === Kind.INLINE_FRAGMENT)
-      yield* fieldsOf(selection.selectionSet, fragments, seen);
+      yield* fieldsOf(selection.selectionSet, fragments, visits, seen);
     else if (!seen.has(selection.name.value)) {
       const fragment = fragments.get(selection.name.value);
       if (fragment)
-        yield* fieldsOf(fragment.selectionSet, fragments, new Set([...seen, selection.name.value]));
+        yield* fieldsOf(fragment.selectionSet, fragments, visits, new Set([...seen, selection.name.value]));
     }
   }
 }
 
-function countAliases(set: SelectionSetNode, fragments: Fragments, seen: Set<string>): number {
+function countAliases(set: SelectionSetNode, fragments: Fragments, visits: Visits): number {
   let count = 0;
-  for (const selection of set.selections) {
-    if (selection.kind === Kind.FIELD) {
-      if (selection.alias) count += 1;
-      if (selection.selectionSet) count += countAliases(selection.selectionSet, fragments, seen);
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      count += countAliases(selection.selectionSet, fragments, seen);
-    } else if (!seen.has(selection.name.value)) {
-      const fragment = fragments.get(selection.name.value);
-      if (fragment)
-        count += countAliases(fragment.selectionSet, fragments, new Set([...seen, selection.name.value]));
-    }
+  for (const field of fieldsOf(set, fragments, visits)) {
+    if (field.alias) count += 1;
+    if (field.selectionSet) count += countAliases(field.selectionSet, fragments, visits);
   }
   return count;
 }
 
-function depthOf(set: SelectionSetNode, fragments: Fragments, limit: number): number {
+function depthOf(set: SelectionSetNode, fragments: Fragments, limit: number, visits: Visits): number {
   let deepest = 0;
-  for (const field of fieldsOf(set, fragments)) {
+  for (const field of fieldsOf(set, fragments, visits)) {
     // Past the limit the exact depth no longer matters; stopping bounds the walk of a hostile document.
-    const below = field.selectionSet && deepest <= limit ? depthOf(field.selectionSet, fragments, limit) : 0;
+    const below =
+      field.selectionSet && deepest <= limit ? depthOf(field.selectionSet, fragments, limit, visits) : 0;
     deepest = Math.max(deepest, 1 + below);
   }
   return deepest;
@@ -103,16 +116,22 @@ function listSize(field: FieldNode, definition: GraphQLField<unknown, unknown>):
  * A static estimate: each field costs 1, and whatever a list field selects counts once per item it may return
  * (its `first` argument, or the default page size).
  */
-function costOf(set: SelectionSetNode, type: GraphQLOutputType, fragments: Fragments, limit: number): number {
+function costOf(
+  set: SelectionSetNode,
+  type: GraphQLOutputType,
+  fragments: Fragments,
+  limit: number,
+  visits: Visits,
+): number {
   const parent = getNamedType(type);
   if (!isObjectType(parent) && !isInterfaceType(parent)) return 0;
   let total = 0;
-  for (const field of fieldsOf(set, fragments)) {
+  for (const field of fieldsOf(set, fragments, visits)) {
     const definition = parent.getFields()[field.name.value];
     if (!definition) continue;
     let cost = 1;
     if (field.selectionSet) {
-      const inner = costOf(field.selectionSet, definition.type, fragments, limit);
+      const inner = costOf(field.selectionSet, definition.type, fragments, limit, visits);
       const many = isListType(getNullableType(definition.type)) ? listSize(field, definition) : 1;
       cost += inner * many;
     }
@@ -133,16 +152,32 @@ function operationName(node: OperationDefinitionNode): string {
 /** The rules that bound what one operation may ask for, checked before anything runs. */
 export function operationLimitRules(limits: OperationLimits): ValidationRule[] {
   const rule =
-    (check: (context: ValidationContext, node: OperationDefinitionNode, fragments: Fragments) => void) =>
+    (
+      check: (
+        context: ValidationContext,
+        node: OperationDefinitionNode,
+        fragments: Fragments,
+        visits: Visits,
+      ) => void,
+    ) =>
     (context: ValidationContext): ASTVisitor => ({
       OperationDefinition(node) {
-        check(context, node, fragmentsOf(context));
+        try {
+          check(context, node, fragmentsOf(context), new Visits());
+        } catch (error) {
+          if (!(error instanceof TooLarge)) throw error;
+          refuse(
+            context,
+            node,
+            `${operationName(node)} selects more than ${MAX_VISITS} fields once its fragments are expanded.`,
+          );
+        }
         return false;
       },
     });
   return [
-    rule((context, node, fragments) => {
-      const aliases = countAliases(node.selectionSet, fragments, new Set());
+    rule((context, node, fragments, visits) => {
+      const aliases = countAliases(node.selectionSet, fragments, visits);
       if (aliases > limits.maxAliases) {
         refuse(
           context,
@@ -151,8 +186,8 @@ export function operationLimitRules(limits: OperationLimits): ValidationRule[] {
         );
       }
     }),
-    rule((context, node, fragments) => {
-      const roots = [...fieldsOf(node.selectionSet, fragments)];
+    rule((context, node, fragments, visits) => {
+      const roots = [...fieldsOf(node.selectionSet, fragments, visits)];
       if (roots.length > limits.maxRootFields) {
         refuse(
           context,
@@ -169,8 +204,8 @@ export function operationLimitRules(limits: OperationLimits): ValidationRule[] {
         );
       }
     }),
-    rule((context, node, fragments) => {
-      const depth = depthOf(node.selectionSet, fragments, limits.maxDepth);
+    rule((context, node, fragments, visits) => {
+      const depth = depthOf(node.selectionSet, fragments, limits.maxDepth, visits);
       if (depth > limits.maxDepth) {
         refuse(
           context,
@@ -179,11 +214,11 @@ export function operationLimitRules(limits: OperationLimits): ValidationRule[] {
         );
       }
     }),
-    rule((context, node, fragments) => {
+    rule((context, node, fragments, visits) => {
       const schema = context.getSchema();
       const root = schema.getRootType(node.operation);
       if (!root) return;
-      const cost = costOf(node.selectionSet, root, fragments, limits.maxCost);
+      const cost = costOf(node.selectionSet, root, fragments, limits.maxCost, visits);
       if (cost > limits.maxCost) {
         refuse(
           context,
