@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { channelOwner } from '../../events/realtime-event';
 import type { SessionRevocation } from '../../events/session-notices';
 import type { PusherBroadcast, PusherChannelBinding } from '../../events/shared-bus';
 import type { Logger } from '../../logger';
@@ -50,8 +51,11 @@ interface Connection {
   readonly channels: Set<string>;
   /** The session that signed each private channel at /broadcasting/auth, as announced on the bus. */
   readonly signedBy: Map<string, PusherChannelBinding>;
-  /** Channels whose binding arrived before the subscribe frame. */
-  readonly pendingBindings: Map<string, PusherChannelBinding>;
+  /**
+   * Every binding /broadcasting/auth announced for this socket, kept for its life: a client that unsubscribes and
+   * subscribes again with the same signature is bound again, never unbound.
+   */
+  readonly bindings: Map<string, PusherChannelBinding>;
   readonly bindingWaiters: Map<string, () => void>;
   /** Fires after the activity timeout of silence (sends a ping), then after the pong grace period (closes). */
   idle: NodeJS.Timeout;
@@ -134,7 +138,7 @@ export class PusherSocketServer {
   bind(binding: PusherChannelBinding): void {
     const connection = this.bySocketId.get(binding.socketId);
     if (!connection) return;
-    connection.pendingBindings.set(binding.channel, binding);
+    connection.bindings.set(binding.channel, binding);
     connection.bindingWaiters.get(binding.channel)?.();
   }
 
@@ -219,7 +223,7 @@ export class PusherSocketServer {
       socketId: `${randomInt(1, 2 ** 31)}.${randomInt(1, 2 ** 31)}`,
       channels: new Set(),
       signedBy: new Map(),
-      pendingBindings: new Map(),
+      bindings: new Map(),
       bindingWaiters: new Map(),
       idle: this.idleTimer(() => connection, this.limits.activityTimeoutSeconds),
       awaitingPong: false,
@@ -339,7 +343,11 @@ export class PusherSocketServer {
     if (channel.startsWith('private-')) {
       const binding = await this.bindingFor(connection, channel);
       if (connection.socket.readyState !== WebSocket.OPEN) return;
-      // A channel signed elsewhere with the secret has no binding and stays unbound.
+      // Our users' channels are signed only by /broadcasting/auth, so one without a session would outlive logout.
+      if (!binding && channelOwner(channel) !== undefined) {
+        return refuse(`No session authorized ${channel} for this connection`);
+      }
+      // A channel of another naming, signed elsewhere with the secret, has no binding and stays unbound.
       if (binding) connection.signedBy.set(channel, binding);
     }
     connection.channels.add(channel);
@@ -354,7 +362,7 @@ export class PusherSocketServer {
     connection: Connection,
     channel: string,
   ): Promise<PusherChannelBinding | undefined> {
-    if (!connection.pendingBindings.has(channel) && this.limits.bindingWaitMs > 0) {
+    if (!connection.bindings.has(channel) && this.limits.bindingWaitMs > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.limits.bindingWaitMs);
         connection.bindingWaiters.set(channel, () => {
@@ -364,9 +372,7 @@ export class PusherSocketServer {
       });
       connection.bindingWaiters.delete(channel);
     }
-    const binding = connection.pendingBindings.get(channel);
-    connection.pendingBindings.delete(channel);
-    return binding;
+    return connection.bindings.get(channel);
   }
 
   private leave(connection: Connection, channel: string): void {
