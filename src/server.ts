@@ -15,7 +15,7 @@ import { resolveJwtSecret } from './config/jwt-secret';
 import { type Database, openDatabase, runMigrations } from './database/database';
 import { OutboxRelay } from './events/outbox-relay';
 import { RedisBus } from './events/redis-bus';
-import { clientIp, throttleByIp } from './http/throttle-middleware';
+import { clientIp, throttleByIp, upgradeClientIp } from './http/throttle-middleware';
 import { Throttles } from './http/throttles';
 import { InProcessBus, type SharedBus } from './events/shared-bus';
 import type { GraphQLContext } from './graphql/context';
@@ -234,13 +234,16 @@ export async function startServer(
         pingIntervalSeconds: config.sockets.activityTimeoutSeconds,
         sessionRecheckSeconds: config.sessionRecheckSeconds,
       },
-      context: (viewer) => ({
+      context: (viewer, request) => ({
         viewer: async () => viewer,
         loaders: createLoaders(dataSource),
         container,
         subscriber: viewer,
         throttles,
-        client: `user:${viewer.user.id}`,
+        client: upgradeClientIp(
+          request,
+          app.get('trust proxy fn') as (address: string, hop: number) => boolean,
+        ),
       }),
     });
     upgrades.push(subscriptions);

@@ -16,7 +16,7 @@ export interface GraphQLContext {
   /** On a subscription socket: the user it authenticated as. */
   readonly subscriber?: Viewer;
   readonly throttles: Throttles;
-  /** Whom per-IP throttles count against: the client IP over HTTP, the socket's user over graphql-ws. */
+  /** Whom per-IP throttles count against: the client IP, of the request or of the socket's upgrade request. */
   readonly client: string;
 }
 

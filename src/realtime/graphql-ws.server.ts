@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { GraphQLFormattedError, GraphQLSchema, ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { SessionRevocation } from '../events/session-notices';
 import { forbidden } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
@@ -44,8 +44,8 @@ interface SocketState extends Record<PropertyKey, unknown> {
 export interface GraphQLWebSocketOptions {
   readonly schema: GraphQLSchema;
   readonly auth: AuthService;
-  /** The context of one operation on a socket authenticated as `viewer`. */
-  readonly context: (viewer: Viewer) => GraphQLContext;
+  /** The context of one operation on a socket authenticated as `viewer`, opened by `request`. */
+  readonly context: (viewer: Viewer, request: IncomingMessage) => GraphQLContext;
   readonly logger: Logger;
   /** The same formatting HTTP responses get, so a socket never carries a stack trace or SQL text either. */
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -86,7 +86,7 @@ export class GraphQLWebSocketServer {
       {
         schema: options.schema,
         validate: validateWithLimits(options.validationRules ?? []),
-        context: (ctx) => options.context(ctx.extra.viewer as Viewer),
+        context: (ctx) => options.context(ctx.extra.viewer as Viewer, ctx.extra.request),
         onConnect: async (ctx) => {
           const params = ctx.connectionParams ?? {};
           const token = bearerToken(params.authorization ?? params.Authorization);
@@ -96,6 +96,8 @@ export class GraphQLWebSocketServer {
           } catch {
             return false;
           }
+          // A socket that closed while it was being authenticated has had its onClose already: holding it would leak.
+          if (ctx.extra.socket.readyState !== WebSocket.OPEN) return false;
           this.sockets.set(ctx.extra.socket, ctx.extra.viewer);
           return true;
         },

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { FormattedExecutionResult } from 'graphql';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { createUser, LOGIN, newUserInput, REGISTER, type TestUser } from '../fixtures/users';
 import { type GqlResult, GraphQLClient } from '../support/graphql-client';
 import { messageChannel } from '../support/legacy-pusher-client';
@@ -29,7 +32,7 @@ const LIMITS = {
 class ClientAt extends GraphQLClient {
   constructor(
     endpoint: string,
-    private readonly ip: string,
+    readonly ip: string,
   ) {
     super(endpoint);
   }
@@ -94,6 +97,36 @@ describe('one instance', () => {
     }
     expectThrottled(await login(attacker, user.email, user.password));
     expect((await login(newIp(t), user.email, user.password)).errors).toBeUndefined();
+  });
+
+  it('counts registrations sent over graphql-ws against the same client IP as over HTTP', async () => {
+    const client = newIp(t);
+    const member = await createUser(newIp(t));
+    for (let i = 0; i < 3; i++) {
+      expect((await client.request(REGISTER, { input: newUserInput() })).errors).toBeUndefined();
+    }
+    const { ip } = client;
+    // The same address, through the same trusted proxy header, on a socket instead of HTTP.
+    class WebSocketAt extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { headers: { 'x-forwarded-for': ip } });
+      }
+    }
+    const socket = createClient({
+      url: `${t.url.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocketAt,
+      connectionParams: { authorization: `Bearer ${member.token}` },
+      retryAttempts: 0,
+    });
+    try {
+      const results: FormattedExecutionResult<Record<string, unknown>, unknown>[] = [];
+      for await (const result of socket.iterate({ query: REGISTER, variables: { input: newUserInput() } })) {
+        results.push(result);
+      }
+      expectThrottled(results[0] as GqlResult<unknown>);
+    } finally {
+      await socket.dispose();
+    }
   });
 
   it('refuses registrations from one IP past its limit and creates no account', async () => {
