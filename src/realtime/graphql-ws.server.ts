@@ -11,6 +11,7 @@ import { bearerToken } from '../http/bearer-token';
 import type { Logger } from '../logger';
 import type { AuthService } from '../services/auth.service';
 import type { Viewer } from '../services/viewer';
+import { closeWithin } from './close-sockets';
 import { SessionRecheck } from './session-recheck';
 
 /** graphql-ws closes with 4403 Forbidden when onConnect refuses; ended sessions get the same code. */
@@ -170,7 +171,7 @@ export class GraphQLWebSocketServer {
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
     this.recheck.stop();
-    await this.disposable.dispose();
+    await closeWithin(this.wss, Promise.resolve(this.disposable.dispose()));
   }
 
   private closeWhere(ended: (viewer: Viewer) => boolean): void {

@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, statSync, readdirSync } from 'node:fs';
+import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -197,18 +198,53 @@ describe('data folder lock', () => {
   }, 60_000);
 });
 
-describe('a second signal', () => {
-  it('exits at once while the first shutdown is still running', async () => {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jw-twice-'));
-    try {
-      const server = await start({ DATA_DIR: dataDir });
-      server.child.kill('SIGINT');
-      server.child.kill('SIGINT');
-      const exit = await server.exited;
-      // Either the second signal arrived mid-shutdown (130) or the first had already finished (0); never a hang.
-      expect([0, 130]).toContain(exit.code);
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-    }
+/** Completes a WebSocket upgrade on `path`, then never reads again: it will not answer a close frame. */
+async function openDeafSocket(port: number, path: string): Promise<net.Socket> {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+      'Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n',
+  );
+  await new Promise((resolve) => socket.once('data', resolve));
+  socket.pause();
+  return socket;
+}
+
+describe('clients that never answer the close handshake', () => {
+  let dataDir: string;
+  let deaf: net.Socket[] = [];
+  beforeEach(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'jw-deaf-'));
+  });
+  afterEach(async () => {
+    for (const socket of deaf) socket.destroy();
+    deaf = [];
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('are cut off, so the shutdown still finishes and exits 0', async () => {
+    const server = await start({ DATA_DIR: dataDir });
+    deaf = [
+      await openDeafSocket(server.port, '/graphql'),
+      await openDeafSocket(server.port, '/app/app-key?protocol=7'),
+    ];
+    server.child.kill('SIGTERM');
+    const exit = await server.exited;
+    expect(exit.code).toBe(0);
+    expect(server.output()).toContain('"msg":"stopped"');
+  }, 30_000);
+
+  it('a second signal exits at once while the first shutdown waits on them', async () => {
+    const server = await start({ DATA_DIR: dataDir });
+    deaf = [await openDeafSocket(server.port, '/graphql')];
+    server.child.kill('SIGINT');
+    // The first shutdown now waits up to a second for the deaf client to answer its close frame.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    server.child.kill('SIGINT');
+    const exit = await server.exited;
+    expect(exit.code).toBe(130);
+    expect(server.output()).toContain('second signal');
   }, 30_000);
 });

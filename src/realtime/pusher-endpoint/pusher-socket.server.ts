@@ -7,6 +7,7 @@ import type { SessionRevocation } from '../../events/session-notices';
 import type { PusherBroadcast, PusherChannelBinding } from '../../events/shared-bus';
 import type { Logger } from '../../logger';
 import type { PusherApp } from './pusher-events.routes';
+import { closeWithin } from '../close-sockets';
 import { isValidChannelAuth } from './pusher-signature';
 
 const PROTOCOL_VERSION = 7;
@@ -179,7 +180,7 @@ export class PusherSocketServer {
   /** Closes every socket with a code that makes pusher-js reconnect (to another instance, or after a restart). */
   async close(): Promise<void> {
     for (const socket of this.wss.clients) socket.close(CLOSE_RECONNECT, 'Server shutting down');
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await closeWithin(this.wss, new Promise<void>((resolve) => this.wss.close(() => resolve())));
   }
 
   /** Sends unless the client stopped reading: past the buffer limit it is dropped rather than buffered on. */
