@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { Redis } from 'ioredis';
 import { sendMessage } from '../fixtures/messages';
 import { createUser } from '../fixtures/users';
@@ -9,7 +10,7 @@ import {
   sharedServicesAvailable,
 } from '../support/shared-services';
 import { SubscriptionClient } from '../support/subscription-client';
-import { startTestServer, type TestServer } from '../support/test-server';
+import { resetDatabase, startTestServer, type TestServer } from '../support/test-server';
 import { eventually, SETTLE_MS, sleep } from '../support/wait';
 
 const shared = { DATABASE_URL: SHARED_DATABASE_URL, REDIS_URL: SHARED_REDIS_URL };
@@ -74,5 +75,28 @@ it('a logout on one instance closes the sockets on another', async () => {
     await eventually(() => expect(gql.closes).toEqual([4403]));
   } finally {
     await gql.close();
+  }
+});
+
+it('two instances starting together on an empty database both start, with one admin between them', async () => {
+  if (!available) return;
+  for (let round = 0; round < 3; round++) {
+    await resetDatabase(SHARED_DATABASE_URL);
+    const started = await Promise.allSettled([
+      startTestServer({ env: shared, keepDatabase: true }),
+      startTestServer({ env: shared, keepDatabase: true }),
+    ]);
+    try {
+      expect(started.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled']);
+      const sql = new Client({ connectionString: SHARED_DATABASE_URL });
+      await sql.connect();
+      const { rows } = await sql.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM users WHERE role = 'admin'",
+      );
+      await sql.end();
+      expect(rows[0].n).toBe(1);
+    } finally {
+      for (const outcome of started) if (outcome.status === 'fulfilled') await outcome.value.close();
+    }
   }
 });
