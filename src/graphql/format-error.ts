@@ -2,6 +2,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { ValidationError } from 'class-validator';
 import type { GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
+import { QueryFailedError } from 'typeorm';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 
@@ -34,6 +35,14 @@ function describe(errors: ValidationError[], prefix = ''): { field: string; mess
 }
 
 /**
+ * Whether PostgreSQL refused a string it cannot store (SQLSTATE 22021, e.g. a NUL character): the client's input,
+ * in any argument, not a fault of the server.
+ */
+function unstorableText(error: unknown): boolean {
+  return error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '22021';
+}
+
+/**
  * Client refusals keep their message and code; server faults are logged and, outside development, reduced to a
  * generic message, so no stack trace or SQL text reaches a client.
  */
@@ -60,6 +69,14 @@ function formatWith(logger: Logger, exposeInternals: boolean) {
         locations: formatted.locations,
         path: formatted.path,
         extensions: { code: 'BAD_USER_INPUT', fields: [...new Set(problems.map((p) => p.field))] },
+      };
+    }
+    if (unstorableText(original)) {
+      return {
+        message: 'Text must not contain NUL (\\u0000) characters.',
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: 'BAD_USER_INPUT' },
       };
     }
     const code = String(formatted.extensions?.code ?? '');

@@ -95,3 +95,20 @@ it('refuses a notification past the limit, for every receiver, and an admin edit
   const { notifications } = await t.client.ok<{ notifications: unknown[] }>(NOTIFICATIONS, {}, a.token);
   expect(notifications).toEqual([{ id: createNotification[0].id, title: 'Small', detail: 'fits' }]);
 });
+
+it('refuses text with a NUL character as bad input, anonymously or not, and stores nothing', async () => {
+  const a = await createUser(t.client);
+  const b = await createUser(t.client);
+  const login = await t.client.request(
+    'mutation L($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }',
+    { e: 'nobody\u0000@example.com', p: 'whatever-password' },
+  );
+  expect(login.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  expect(login.errors?.[0]?.message).toMatch(/NUL/);
+
+  const sent = await t.client.request(SEND, { to: b.id, detail: 'before\u0000after' }, a.token);
+  expect(sent.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  expect(sent.errors?.[0]?.message).toMatch(/NUL/);
+  const stored = await t.client.ok<{ conversation: unknown[] }>(CONVERSATION, { other: b.id }, a.token);
+  expect(stored.conversation).toEqual([]);
+});
