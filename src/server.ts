@@ -15,6 +15,7 @@ import { resolveJwtSecret } from './config/jwt-secret';
 import { type Database, openDatabase, runMigrations } from './database/database';
 import { OutboxRelay } from './events/outbox-relay';
 import { RedisBus } from './events/redis-bus';
+import { jsonErrorHandler } from './http/error-handler';
 import { clientIp, throttleByIp, upgradeClientIp } from './http/throttle-middleware';
 import { Throttles } from './http/throttles';
 import { InProcessBus, type SharedBus } from './events/shared-bus';
@@ -220,6 +221,7 @@ export async function startServer(
       ),
     );
     app.use(exploreRoutes(config));
+    app.use(jsonErrorHandler(logger));
 
     const subscriptions = new GraphQLWebSocketServer({
       schema,

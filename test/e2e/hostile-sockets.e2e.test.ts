@@ -350,3 +350,66 @@ describe('graphql-ws read by a hostile client', () => {
     await expectServerUp();
   });
 });
+
+describe('HTTP bodies a hostile client sends', () => {
+  it('answers malformed /graphql and /broadcasting/auth bodies with a JSON 4xx, not an HTML error page', async () => {
+    const cases: { path: string; headers: Record<string, string>; body: string; status: number }[] = [
+      { path: '/graphql', headers: { 'content-type': 'application/json' }, body: '{', status: 400 },
+      {
+        path: '/graphql',
+        headers: { 'content-type': 'application/json; charset=utf-7' },
+        body: '{}',
+        status: 400,
+      },
+      {
+        path: '/graphql',
+        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+        body: 'not gzip',
+        status: 400,
+      },
+      {
+        path: '/graphql',
+        headers: { 'content-type': 'application/json' },
+        body: `{"query":"${'x'.repeat(2 * 1024 * 1024)}"}`,
+        status: 413,
+      },
+      {
+        path: '/broadcasting/auth',
+        headers: { 'content-type': 'application/json' },
+        body: '{',
+        status: 400,
+      },
+    ];
+    for (const { path, headers, body, status } of cases) {
+      const response = await fetch(`${t.url}${path}`, { method: 'POST', headers, body });
+      expect({ path, status: response.status }).toEqual({ path, status });
+      expect(response.headers.get('content-type')).toMatch(/application\/json/);
+      const answer = (await response.json()) as { errors?: { extensions: { code: string } }[] };
+      if (path === '/graphql') expect(answer.errors?.[0]?.extensions.code).toBe('BAD_REQUEST');
+    }
+    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+  });
+
+  it('answers signed events API bodies that are JSON but not objects with 400', async () => {
+    const pusher = new Pusher({
+      appId: 'app-id',
+      key: PUSHER_KEY,
+      secret: 'app-secret',
+      host: '127.0.0.1',
+      port: String(t.server.port),
+      useTLS: false,
+    });
+    for (const path of ['/apps/app-id/events', '/apps/app-id/batch_events']) {
+      for (const body of ['null', '[]', '5', '"text"']) {
+        // The SDK rejects any answer but 2xx; the refusal carries the status.
+        const status = await pusher
+          .post({ path: path.replace('/apps/app-id', ''), body: JSON.parse(body) })
+          .then(
+            (response) => response.status,
+            (error: unknown) => (error instanceof Pusher.RequestError ? error.status : 0),
+          );
+        expect({ path, body, status }).toEqual({ path, body, status: 400 });
+      }
+    }
+  });
+});

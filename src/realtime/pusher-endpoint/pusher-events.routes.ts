@@ -77,6 +77,9 @@ export function pusherEventsRoutes(
       } catch {
         throw new ApiError(400, 'the body must be JSON');
       }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new ApiError(400, 'the body must be a JSON object');
+      }
       let broadcasts: PusherBroadcast[];
       if (batch) {
         const list = (parsed as { batch?: unknown }).batch;
