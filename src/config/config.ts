@@ -221,6 +221,10 @@ export function loadConfig(env: Env = process.env): Config {
       ['ADMIN_PASSWORD', adminPassword, DEV_ADMIN.password],
       ['PUSHER_APP_SECRET', pusherSecret, DEV_PUSHER.secret],
     ]);
+    // The Pusher secret is shared with the Pusher service (or soketi): were it the JWT secret, they could mint tokens.
+    if (jwtSecret !== undefined && jwtSecret === pusherSecret) {
+      read.problems.push('JWT_SECRET and PUSHER_APP_SECRET must differ in production');
+    }
   }
   const pusherPort =
     read.string('PUSHER_PORT') === undefined ? undefined : read.integer('PUSHER_PORT', 0, 1, 65535);

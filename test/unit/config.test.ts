@@ -168,6 +168,19 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('refuses a JWT_SECRET equal to PUSHER_APP_SECRET in production', () => {
+    const found = problems({
+      NODE_ENV: 'production',
+      JWT_SECRET: 's'.repeat(32),
+      ADMIN_EMAIL: 'a@b.co',
+      ADMIN_PASSWORD: 'p'.repeat(32),
+      PUSHER_APP_ID: 'i',
+      PUSHER_APP_KEY: 'k',
+      PUSHER_APP_SECRET: 's'.repeat(32),
+    });
+    expect(found).toEqual(['JWT_SECRET and PUSHER_APP_SECRET must differ in production']);
+  });
+
   it('accepts 32-character secrets in production', () => {
     const config = loadConfig({
       NODE_ENV: 'production',
