@@ -1,6 +1,6 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { ValidationError } from 'class-validator';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import { QueryFailedError } from 'typeorm';
 import { AppError } from '../errors';
@@ -43,6 +43,16 @@ function unstorableText(error: unknown): boolean {
 }
 
 /**
+ * Apollo refuses some malformed requests (a persisted-query hash that does not match, an unknown version) with an
+ * error that has an HTTP 4xx status but no code: the client's fault, not the server's.
+ */
+function refusedByApollo(error: unknown): boolean {
+  if (!(error instanceof GraphQLError)) return false;
+  const status = (error.extensions.http as { status?: unknown } | undefined)?.status;
+  return error.extensions.code === undefined && typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/**
  * Client refusals keep their message and code; server faults are logged and, outside development, reduced to a
  * generic message, so no stack trace or SQL text reaches a client.
  */
@@ -77,6 +87,13 @@ function formatWith(logger: Logger, exposeInternals: boolean) {
         locations: formatted.locations,
         path: formatted.path,
         extensions: { code: 'BAD_USER_INPUT' },
+      };
+    }
+    if (refusedByApollo(original)) {
+      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      return {
+        ...formatted,
+        extensions: { ...(exposeInternals ? formatted.extensions : extensions), code: 'BAD_REQUEST' },
       };
     }
     const code = String(formatted.extensions?.code ?? '');

@@ -150,3 +150,18 @@ it('refuses, without expanding it, a few hundred bytes of fragments that would f
   expect(result.errors?.map((e) => e.message).join(' ')).toMatch(/more than 20000 fields/);
   expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
 });
+
+it('answers a persisted-query hash that does not match, or an unknown version, as a bad request', async () => {
+  for (const persistedQuery of [
+    { version: 1, sha256Hash: 'not-the-hash' },
+    { version: 2, sha256Hash: 'not-the-hash' },
+  ]) {
+    const response = await fetch(t.client.endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }', extensions: { persistedQuery } }),
+    });
+    const answer = (await response.json()) as { errors: { extensions: { code: string } }[] };
+    expect(answer.errors[0].extensions.code).toBe('BAD_REQUEST');
+  }
+});
