@@ -7,9 +7,9 @@ import { bearerToken } from '../http/bearer-token';
 import type { AuthService } from '../services/auth.service';
 import type { Viewer } from '../services/viewer';
 import type { PusherGateway } from './pusher-gateway';
+import { isChannelName, PUSHER_CHANNEL_NAME_MAX_LENGTH } from './channel-name';
 
 const SOCKET_ID = /^\d{1,20}\.\d{1,20}$/;
-const CHANNEL_NAME = /^[-a-zA-Z0-9_=@,.;]{1,164}$/;
 
 /**
  * `POST /broadcasting/auth`, as Laravel served it to pusher-js: signs a private channel subscription only when the
@@ -37,7 +37,7 @@ export function broadcastingAuthRoutes(
         res.status(400).json({ message: 'socket_id is missing or malformed' });
         return;
       }
-      if (typeof channel !== 'string' || !CHANNEL_NAME.test(channel)) {
+      if (!isChannelName(channel, PUSHER_CHANNEL_NAME_MAX_LENGTH)) {
         res.status(400).json({ message: 'channel_name is missing or malformed' });
         return;
       }

@@ -148,19 +148,22 @@ describe('the Pusher endpoint read by a hostile client', () => {
     expect(await client.closed).toBe(1009);
   });
 
-  it('refuses channel names over 200 characters and more than the channels a connection may hold', async () => {
+  it('refuses channel names over 200 characters or with characters Pusher does not allow, and more than the channels a connection may hold', async () => {
     const client = await pusherSocket();
     client.socket.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: 'c'.repeat(201) } }));
     expect(await client.frameAt(1)).toMatchObject({ event: 'pusher:error', data: { code: 4010 } });
+    // Characters Pusher does not allow in a name.
+    client.socket.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: '__proto__ #' } }));
+    expect(await client.frameAt(2)).toMatchObject({ event: 'pusher:error', data: { code: 4010 } });
     for (const [index, name] of ['one', 'two', 'three'].entries()) {
       client.socket.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: name } }));
-      expect(await client.frameAt(2 + index)).toMatchObject({
+      expect(await client.frameAt(3 + index)).toMatchObject({
         event: 'pusher_internal:subscription_succeeded',
         channel: name,
       });
     }
     client.socket.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: 'four' } }));
-    expect(await client.frameAt(5)).toMatchObject({ event: 'pusher:error', data: { code: 4100 } });
+    expect(await client.frameAt(6)).toMatchObject({ event: 'pusher:error', data: { code: 4100 } });
   });
 
   it('announces the activity timeout, pings a silent client and closes it 4201 when no pong comes', async () => {

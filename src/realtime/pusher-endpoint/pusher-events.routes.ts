@@ -1,6 +1,7 @@
 import express, { type Request, type Response, Router } from 'express';
 import type { PusherBroadcast } from '../../events/shared-bus';
 import { apiRequestProblem } from './pusher-signature';
+import { isChannelName, PUSHER_CHANNEL_NAME_MAX_LENGTH } from '../channel-name';
 
 export interface PusherApp {
   readonly appId: string;
@@ -12,7 +13,6 @@ export interface PusherApp {
 const MAX_DATA_BYTES = 10 * 1024;
 const MAX_CHANNELS = 100;
 const MAX_BATCH = 10;
-const CHANNEL_NAME = /^[-a-zA-Z0-9_=@,.;]{1,164}$/;
 
 class ApiError extends Error {
   constructor(
@@ -39,7 +39,7 @@ function readEvent(raw: unknown, channelsKey: 'channels' | 'channel'): PusherBro
     throw new ApiError(400, 'channels must be a non-empty list');
   if (channels.length > MAX_CHANNELS) throw new ApiError(400, `at most ${MAX_CHANNELS} channels per event`);
   for (const channel of channels) {
-    if (typeof channel !== 'string' || !CHANNEL_NAME.test(channel))
+    if (!isChannelName(channel, PUSHER_CHANNEL_NAME_MAX_LENGTH))
       throw new ApiError(400, 'invalid channel name');
   }
   const excludeSocketId = typeof event.socket_id === 'string' ? event.socket_id : undefined;

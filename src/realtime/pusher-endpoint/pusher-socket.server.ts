@@ -7,6 +7,7 @@ import type { SessionRevocation } from '../../events/session-notices';
 import type { PusherBroadcast, PusherChannelBinding } from '../../events/shared-bus';
 import type { Logger } from '../../logger';
 import type { PusherApp } from './pusher-events.routes';
+import { isChannelName } from '../channel-name';
 import { closeWithin } from '../close-sockets';
 import { isValidChannelAuth } from './pusher-signature';
 
@@ -312,11 +313,11 @@ export class PusherSocketServer {
     if (typeof channel !== 'string' || channel.length === 0) {
       return this.sendError(connection.socket, ERROR_BAD_MESSAGE, 'pusher:subscribe needs a channel');
     }
-    if (channel.length > this.limits.maxChannelNameLength) {
+    if (!isChannelName(channel, this.limits.maxChannelNameLength)) {
       return this.sendError(
         connection.socket,
         ERROR_BAD_MESSAGE,
-        `Channel names are at most ${this.limits.maxChannelNameLength} characters`,
+        `Channel names are at most ${this.limits.maxChannelNameLength} characters of a-z, A-Z, 0-9 and _-=@,.;`,
       );
     }
     if (connection.channels.has(channel)) {
