@@ -1,0 +1,100 @@
+import type http from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
+import express, { type Express } from 'express';
+import type { GraphQLFormattedError, GraphQLSchema, ValidationRule } from 'graphql';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config/config';
+import { type GraphQLContext, viewerResolver } from '../graphql/context';
+import { createErrorFormatter } from '../graphql/format-error';
+import { noHttpSubscriptions } from '../graphql/limits/no-http-subscriptions';
+import { operationLimitRules } from '../graphql/limits/operation-limits';
+import { createLoaders } from '../graphql/loaders';
+import { createResolverContainer } from '../graphql/resolver-container';
+import { sandboxLandingPage } from '../graphql/sandbox-landing-page';
+import { clientIp } from '../http/throttle-middleware';
+import type { Throttles } from '../http/throttles';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics/metrics';
+import { requestMetricsPlugin } from '../metrics/request-metrics.plugin';
+import type { Services } from '../services/services';
+import type { Viewer } from '../services/viewer';
+import type { Stops } from './stops';
+
+export interface GraphQLApi {
+  /** The error formatting HTTP answers get, for the WebSocket transport to use too. */
+  readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  /** The operation limits, for the WebSocket transport to apply too. */
+  readonly limitRules: ValidationRule[];
+  /** The context of one operation on a subscription socket. */
+  readonly socketContext: (viewer: Viewer, client: string) => GraphQLContext;
+}
+
+export interface GraphQLApiParts {
+  readonly app: Express;
+  readonly httpServer: http.Server;
+  readonly schema: GraphQLSchema;
+  readonly services: Services;
+  readonly dataSource: DataSource;
+  readonly throttles: Throttles;
+  readonly metrics: Metrics;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly stops: Stops;
+}
+
+/** Apollo Server on `/graphql` for queries and mutations over HTTP, with the limits and error rules of the API. */
+export async function buildGraphQLApi(parts: GraphQLApiParts): Promise<GraphQLApi> {
+  const { app, httpServer, schema, services, dataSource, throttles, metrics, config, logger, stops } = parts;
+  const container = createResolverContainer(services);
+  const exposeInternals = config.env === 'development';
+  const formatError = createErrorFormatter(logger, exposeInternals, !config.sandbox);
+  const limitRules = operationLimitRules(config.graphqlLimits);
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    formatError,
+    includeStacktraceInErrorResponses: exposeInternals,
+    introspection: config.sandbox,
+    hideSchemaDetailsFromClientErrors: !config.sandbox,
+    validationRules: limitRules,
+    // main.ts owns the one shutdown path; Apollo's own handlers would race it and hang.
+    stopOnTerminationSignals: false,
+    plugins: [
+      noHttpSubscriptions(),
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      requestMetricsPlugin(metrics),
+      config.sandbox ? sandboxLandingPage() : ApolloServerPluginLandingPageDisabled(),
+    ],
+  });
+  await apollo.start();
+  stops.add('GraphQL over HTTP', () => apollo.stop());
+  app.use(
+    '/graphql',
+    cors(),
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => ({
+        viewer: viewerResolver(services.auth, req.headers.authorization),
+        loaders: createLoaders(dataSource),
+        container,
+        throttles,
+        client: clientIp(req),
+      }),
+    }),
+  );
+  return {
+    formatError,
+    limitRules,
+    socketContext: (viewer, client) => ({
+      viewer: async () => viewer,
+      loaders: createLoaders(dataSource),
+      container,
+      subscriber: viewer,
+      throttles,
+      client,
+    }),
+  };
+}
