@@ -1,3 +1,4 @@
+import { getIntrospectionQuery } from 'graphql';
 import { ADMIN, createUser, LOGIN, newUserInput, type TestUser } from '../fixtures/users';
 import { QueryCounter } from '../support/query-counter';
 import { SubscriptionClient } from '../support/subscription-client';
@@ -164,4 +165,24 @@ it('answers a persisted-query hash that does not match, or an unknown version, a
     const answer = (await response.json()) as { errors: { extensions: { code: string } }[] };
     expect(answer.errors[0].extensions.code).toBe('BAD_REQUEST');
   }
+});
+
+it('runs the standard introspection query GraphiQL sends, and bounds one that recurses through types', async () => {
+  const standard = getIntrospectionQuery({
+    descriptions: true,
+    inputValueDeprecation: true,
+    schemaDescription: true,
+    specifiedByUrl: true,
+    directiveIsRepeatable: true,
+  });
+  const introspected = await t.client.request(standard);
+  expect(introspected.errors).toBeUndefined();
+  expect(introspected.status).toBe(200);
+
+  // Each type's fields have types with fields of their own: without a depth bound this recursion has no end.
+  const levels = 6;
+  const recursive = `{ __schema { types { ${'fields { type { '.repeat(levels)}name${' } }'.repeat(levels)} } } }`;
+  const refused = await t.client.request(recursive);
+  expect(refused.status).toBe(400);
+  expect(refused.errors?.[0]?.message).toMatch(/nested too deeply/);
 });

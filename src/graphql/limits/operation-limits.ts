@@ -80,6 +80,12 @@ function* fieldsOf(
   }
 }
 
+/**
+ * Introspection (`__schema`, `__type`) costs nothing to the estimate: it reads the schema, not the database, and
+ * its lists (every type, every field) have no page size.
+ */
+const isIntrospection = (field: FieldNode): boolean => field.name.value.startsWith('__');
+
 function countAliases(set: SelectionSetNode, fragments: Fragments, visits: Visits): number {
   let count = 0;
   for (const field of fieldsOf(set, fragments, visits)) {
@@ -95,7 +101,8 @@ function depthOf(set: SelectionSetNode, fragments: Fragments, limit: number, vis
     // Past the limit the exact depth no longer matters; stopping bounds the walk of a hostile document.
     const below =
       field.selectionSet && deepest <= limit ? depthOf(field.selectionSet, fragments, limit, visits) : 0;
-    deepest = Math.max(deepest, 1 + below);
+    // An introspection type reference unwraps list and non-null levels (`ofType`), which carry no recursion.
+    deepest = Math.max(deepest, (field.name.value === 'ofType' ? 0 : 1) + below);
   }
   return deepest;
 }
@@ -127,6 +134,7 @@ function costOf(
   if (!isObjectType(parent) && !isInterfaceType(parent)) return 0;
   let total = 0;
   for (const field of fieldsOf(set, fragments, visits)) {
+    if (isIntrospection(field)) continue;
     const definition = parent.getFields()[field.name.value];
     if (!definition) continue;
     let cost = 1;
