@@ -9,3 +9,12 @@ export interface SessionRevocation extends SessionFilter {
 export interface SessionNotices {
   revoked(revocation: SessionRevocation): void;
 }
+
+/** Whether a revocation ends the session `sessionId` of user `userId`. */
+export function endsSession(revocation: SessionRevocation, userId: number, sessionId: string): boolean {
+  return (
+    userId === revocation.userId &&
+    (revocation.only === undefined || sessionId === revocation.only) &&
+    (revocation.except === undefined || sessionId !== revocation.except)
+  );
+}

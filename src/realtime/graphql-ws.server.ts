@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { GraphQLFormattedError, GraphQLSchema, ValidationRule } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { SessionRevocation } from '../events/session-notices';
+import { endsSession, type SessionRevocation } from '../events/session-notices';
 import { forbidden } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import { validateWithLimits } from '../graphql/limits/operation-limits';
@@ -154,17 +154,7 @@ export class GraphQLWebSocketServer {
 
   /** Closes the sockets of sessions that ended (logout, ban, password change). */
   closeSessions(revocation: SessionRevocation): void {
-    this.closeWhere(
-      (viewer) =>
-        viewer.user.id === revocation.userId &&
-        (revocation.only === undefined || viewer.sessionId === revocation.only) &&
-        (revocation.except === undefined || viewer.sessionId !== revocation.except),
-    );
-  }
-
-  /** Re-checks now the sessions holding sockets, as the periodic re-check does. */
-  recheckSessions(): Promise<void> {
-    return this.recheck.run();
+    this.closeWhere((viewer) => endsSession(revocation, viewer.user.id, viewer.sessionId));
   }
 
   /** Closes every socket (1001 Going away) and the server. */

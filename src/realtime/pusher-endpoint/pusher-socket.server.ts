@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import type { SessionRevocation } from '../../events/session-notices';
+import { endsSession, type SessionRevocation } from '../../events/session-notices';
 import type { PusherBroadcast, PusherChannelBinding } from '../../events/shared-bus';
 import type { Logger } from '../../logger';
 import type { PusherApp } from './pusher-events.routes';
@@ -154,12 +154,7 @@ export class PusherSocketServer {
 
   /** Closes (4009) the connections holding a channel signed by one of these ended sessions. */
   closeSessions(revocation: SessionRevocation): void {
-    this.closeWhere(
-      (binding) =>
-        binding.userId === revocation.userId &&
-        (revocation.only === undefined || binding.sessionId === revocation.only) &&
-        (revocation.except === undefined || binding.sessionId !== revocation.except),
-    );
+    this.closeWhere((binding) => endsSession(revocation, binding.userId, binding.sessionId));
   }
 
   /** Closes (4009) the connections holding a channel signed by this session. */
