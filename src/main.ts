@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config/config';
 import { createLogger } from './logger';
 import { DataDirLockedError, lockDataDir } from './process/data-dir-lock';
-import { startServer } from './server';
+import { type RunningServer, startServer } from './server';
 
 /** Past this a shutdown counts as hung: the process exits non-zero instead of waiting on. */
 const SHUTDOWN_TIMEOUT_MS = 9_000;
@@ -43,19 +43,9 @@ async function main(): Promise<void> {
     }
   }
 
-  const server = await startServer(config, logger).catch((error: unknown) => {
-    logger.fatal({ err: error }, 'could not start');
-    releaseLock();
-    process.exit(1);
-  });
-  logger.info(
-    {
-      url: `${server.url}/graphql`,
-      database: server.database.embedded ? `embedded in ${config.dataDir}` : 'DATABASE_URL',
-    },
-    'server ready',
-  );
-
+  // Signals are handled from before the start, so that one arriving during start-up (or right after the "server
+  // ready" line, which a supervisor may act on at once) stops the server cleanly instead of killing it.
+  let server: RunningServer | undefined = undefined;
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -64,28 +54,47 @@ async function main(): Promise<void> {
     }
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    if (server !== undefined) void shutDown(server);
+    // Otherwise start-up finishes first and shuts down at once.
+  };
+  const shutDown = async (running: RunningServer) => {
     const hardStop = setTimeout(() => {
       logger.fatal(
-        { pending: server.pendingStops() },
+        { pending: running.pendingStops() },
         `shutdown still running after ${SHUTDOWN_TIMEOUT_MS} ms`,
       );
       process.exit(1);
     }, SHUTDOWN_TIMEOUT_MS);
     hardStop.unref();
-    server.close().then(
-      () => {
-        releaseLock();
-        logger.info('stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    try {
+      await running.close();
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+    releaseLock();
+    logger.info('stopped');
+    process.exit(0);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+
+  server = await startServer(config, logger).catch((error: unknown) => {
+    logger.fatal({ err: error }, 'could not start');
+    releaseLock();
+    process.exit(1);
+  });
+  if (stopping) {
+    await shutDown(server);
+    return;
+  }
+  logger.info(
+    {
+      url: `${server.url}/graphql`,
+      database: server.database.embedded ? `embedded in ${config.dataDir}` : 'DATABASE_URL',
+    },
+    'server ready',
+  );
 }
 
 void main();

@@ -46,8 +46,15 @@ afterAll(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
-/** Spawns the server and resolves once its "server ready" line names the port. */
-function start(env: Record<string, string | undefined>): Promise<Started> {
+interface Spawned {
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once the output matches. */
+  readonly printed: (pattern: RegExp) => Promise<RegExpExecArray>;
+}
+
+function spawnServer(env: Record<string, string | undefined>): Spawned {
   const child = spawn(process.execPath, [MAIN], {
     cwd: os.tmpdir(), // no .env of the checkout
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
@@ -58,18 +65,39 @@ function start(env: Record<string, string | undefined>): Promise<Started> {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /"url":"http:\/\/127\.0\.0\.1:(\d+)\/graphql"/.exec(output);
-      if (match) resolve({ child, port: Number(match[1]), output: () => output, exited });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then(({ code }) =>
-      reject(new Error(`server exited (${code}) before it was ready:\n${output}`)),
-    );
-  });
+  const printed = (pattern: RegExp) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const match = pattern.exec(output);
+        if (match) resolve(match);
+        return match !== null;
+      };
+      if (check()) return;
+      const onData = () => {
+        if (check()) {
+          child.stdout?.off('data', onData);
+          child.stderr?.off('data', onData);
+        }
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      void exited.then(({ code }) =>
+        reject(new Error(`server exited (${code}) before printing ${pattern}:\n${output}`)),
+      );
+    });
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  return { child, output: () => output, exited, printed };
+}
+
+/** Spawns the server and resolves once its "server ready" line names the port. */
+async function start(env: Record<string, string | undefined>): Promise<Started> {
+  const spawned = spawnServer(env);
+  const match = await spawned.printed(/"url":"http:\/\/127\.0\.0\.1:(\d+)\/graphql"/);
+  return { child: spawned.child, port: Number(match[1]), output: spawned.output, exited: spawned.exited };
 }
 
 /** Resolves with the socket's close code once it closes. */
@@ -247,4 +275,24 @@ describe('clients that never answer the close handshake', () => {
     expect(exit.code).toBe(130);
     expect(server.output()).toContain('second signal');
   }, 30_000);
+});
+
+describe('a signal during start-up', () => {
+  it('stops the server cleanly instead of killing it, and releases the data folder', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jw-early-'));
+    try {
+      const early = spawnServer({ DATA_DIR: dataDir });
+      // Printed on a new data folder while the server is still starting.
+      await early.printed(/created the first admin account/);
+      early.child.kill('SIGTERM');
+      expect(await early.exited).toEqual({ code: 0, signal: null });
+      expect(early.output()).toContain('"msg":"stopped"');
+
+      const next = await start({ DATA_DIR: dataDir });
+      next.child.kill('SIGTERM');
+      expect(await next.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
