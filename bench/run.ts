@@ -127,12 +127,17 @@ async function main(): Promise<boolean> {
   const port = await freePort();
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const server = await startServerProcess(serverEnv({ port, databaseUrl, dataDir }), port, nodeArgs);
+  const startFreshServer = async () => {
+    const freshPort = await freePort();
+    return startServerProcess(serverEnv({ port: freshPort, databaseUrl, dataDir }), freshPort, nodeArgs);
+  };
   try {
     step(`seeding ${sizes.users} users and ${sizes.messages} messages`);
     const data = await seedDataSet(databaseUrl, sizes);
     const ctx: BenchContext = {
       sizes,
       server,
+      startFreshServer,
       data,
       databaseUrl,
       baselineEnv: { DATABASE_URL: databaseUrl, JWT_SECRET: BENCH_SECRETS.JWT_SECRET },

@@ -37,7 +37,7 @@ async function measure(
   levels: readonly number[],
 ) {
   // One round of connections first, so pools, buffers and lazily loaded code count in the level-0 figure and not
-  // as the first connections' cost: the server has served the other benchmarks, a baseline has served nothing.
+  // as the first connections' cost, for the server and the baseline alike.
   const warmUp = await openSubscribers(
     target.url,
     usersFor(users, Math.min(100, Math.max(...levels))),
@@ -86,9 +86,19 @@ const perLevelKib = (samples: readonly Sample[]) =>
 export async function memoryBenchmark(ctx: BenchContext): Promise<BenchResult> {
   const levels = ctx.sizes.memoryLevels;
   const users = ctx.data.users;
+  // Each kind on a server of its own that has served nothing else: the heap left by the earlier benchmarks (or by
+  // the other kind) would otherwise shrink or swell the figures.
+  const measureFresh = async (kind: ClientKind) => {
+    const fresh = await ctx.startFreshServer();
+    try {
+      return await measure(fresh, kind, users, levels);
+    } finally {
+      await fresh.stop();
+    }
+  };
   const project = {
-    'graphql-ws': await measure(ctx.server, 'graphql-ws', users, levels),
-    'pusher-js': await measure(ctx.server, 'pusher-js', users, levels),
+    'graphql-ws': await measureFresh('graphql-ws'),
+    'pusher-js': await measureFresh('pusher-js'),
   };
   const baselineServer = await startBaseline('message-server.ts', ctx.baselineEnv);
   let baseline: Sample[];

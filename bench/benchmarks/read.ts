@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import type { BenchContext } from '../context';
-import { startBaseline } from '../processes';
+import { type Started, startBaseline } from '../processes';
 import { type BenchResult, fixed, type ResultRow } from '../result';
 import { ratio } from '../stats';
 
@@ -24,7 +24,7 @@ async function checkAnswer(
   token: string,
   body: string,
   expect: (data: Record<string, unknown>) => boolean,
-) {
+): Promise<Record<string, unknown>> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -34,6 +34,7 @@ async function checkAnswer(
   if (!res.ok || !json.data || json.errors || !expect(json.data)) {
     throw new Error(`read: unexpected answer from ${url}: ${JSON.stringify(json).slice(0, 500)}`);
   }
+  return json.data;
 }
 
 async function load(
@@ -78,18 +79,26 @@ export async function readBenchmark(ctx: BenchContext): Promise<BenchResult> {
     },
   };
   const baseline = await startBaseline('read-server.ts', ctx.baselineEnv);
-  const figures: Record<string, { project: Figures; baseline: Figures }> = {};
+  const figures: Record<string, { project: Figures; baseline: Figures; stackFloor: Figures }> = {};
   const rows: ResultRow[] = [];
+  let floor: Started | undefined;
   try {
-    for (const [name, query] of Object.entries(queries)) {
-      const serverUrl = `${ctx.server.url}/graphql`;
-      const baselineUrl = `${baseline.url}/graphql`;
+    const serverUrl = `${ctx.server.url}/graphql`;
+    const baselineUrl = `${baseline.url}/graphql`;
+    const answers: Record<string, unknown> = {};
+    for (const query of Object.values(queries)) {
       await checkAnswer(serverUrl, me.token, query.body, query.expect);
-      await checkAnswer(baselineUrl, me.token, query.body, query.expect);
+      Object.assign(answers, await checkAnswer(baselineUrl, me.token, query.body, query.expect));
+    }
+    floor = await startBaseline('stack-floor.ts', { FLOOR_ANSWERS: JSON.stringify(answers) });
+    const floorUrl = `${floor.url}/graphql`;
+    for (const [name, query] of Object.entries(queries)) {
+      await checkAnswer(floorUrl, me.token, query.body, query.expect);
       const { readConnections: connections, readSeconds: seconds } = ctx.sizes;
       const project = await load(serverUrl, me.token, query.body, connections, seconds);
       const bare = await load(baselineUrl, me.token, query.body, connections, seconds);
-      figures[name] = { project, baseline: bare };
+      const stackFloor = await load(floorUrl, me.token, query.body, connections, seconds);
+      figures[name] = { project, baseline: bare, stackFloor };
       const rate = ratio(project.requestsPerSecond, bare.requestsPerSecond);
       const p99 = ratio(project.p99Ms, bare.p99Ms);
       const clean = project.non2xx === 0 && project.errors === 0;
@@ -110,9 +119,19 @@ export async function readBenchmark(ctx: BenchContext): Promise<BenchResult> {
           target: 'p99 <= 2x',
           met: clean && p99 <= 2,
         },
+        {
+          // Not a target: where the stack alone stands against the same bare handler.
+          what: `read ${name}: Apollo + express alone (from memory), req/s`,
+          project: String(stackFloor.requestsPerSecond),
+          baseline: String(bare.requestsPerSecond),
+          ratio: ratio(stackFloor.requestsPerSecond, bare.requestsPerSecond),
+          target: 'none: the stack floor',
+          met: undefined,
+        },
       );
     }
   } finally {
+    await floor?.stop();
     await baseline.stop();
   }
   return { name: 'read', rows, figures };

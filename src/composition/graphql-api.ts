@@ -1,6 +1,9 @@
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
@@ -8,7 +11,7 @@ import express, { type Express } from 'express';
 import type { GraphQLFormattedError, GraphQLSchema, ValidationRule } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/config';
-import { type GraphQLContext, viewerResolver } from '../graphql/context';
+import { type GraphQLContext, knownViewer, viewerResolver } from '../graphql/context';
 import { createErrorFormatter } from '../graphql/format-error';
 import { noHttpSubscriptions } from '../graphql/limits/no-http-subscriptions';
 import { operationLimitRules } from '../graphql/limits/operation-limits';
@@ -63,6 +66,8 @@ export async function buildGraphQLApi(parts: GraphQLApiParts): Promise<GraphQLAp
     // main.ts owns the one shutdown path; Apollo's own handlers would race it and hang.
     stopOnTerminationSignals: false,
     plugins: [
+      // No cache hints are used; Apollo's default cache-control plugin would wrap every field's resolver.
+      ApolloServerPluginCacheControlDisabled(),
       noHttpSubscriptions(),
       ApolloServerPluginDrainHttpServer({ httpServer }),
       requestMetricsPlugin(metrics),
@@ -89,7 +94,7 @@ export async function buildGraphQLApi(parts: GraphQLApiParts): Promise<GraphQLAp
     formatError,
     limitRules,
     socketContext: (viewer, client) => ({
-      viewer: async () => viewer,
+      viewer: knownViewer(viewer),
       loaders: createLoaders(dataSource),
       container,
       subscriber: viewer,

@@ -1,4 +1,5 @@
 import type { EntityMetadata, ObjectLiteral } from 'typeorm';
+import { hydrate } from '../database/hydrate';
 
 /** How Laravel serialized dates: UTC with microseconds, e.g. `2021-12-11T13:30:17.000000Z`. */
 export function laravelTimestamp(date: Date): string {
@@ -23,11 +24,10 @@ export function legacyPayload(metadata: EntityMetadata, entity: ObjectLiteral): 
 /** The entity a legacy payload describes, for GraphQL subscribers who get the same data as Pusher clients. */
 export function fromLegacyPayload<T extends ObjectLiteral>(metadata: EntityMetadata, payload: string): T {
   const { model } = JSON.parse(payload) as { model: Record<string, unknown> };
-  const entity = metadata.create() as T;
   for (const column of metadata.columns) {
     const value = model[column.databaseName];
     const isDate = column.type === 'timestamptz' || column.isCreateDate || column.isUpdateDate;
-    column.setEntityValue(entity, isDate && typeof value === 'string' ? new Date(value) : value);
+    if (isDate && typeof value === 'string') model[column.databaseName] = new Date(value);
   }
-  return entity;
+  return hydrate<T>(metadata, model);
 }

@@ -9,7 +9,7 @@ import type { Loaders } from './loaders';
 /** What every resolver of one operation shares. */
 export interface GraphQLContext {
   /** Resolves to the authenticated viewer, or rejects with why the credentials were refused. */
-  readonly viewer: () => Promise<Viewer>;
+  readonly viewer: ViewerLookup;
   readonly loaders: Loaders;
   /** The resolver instances of the server that runs this operation. */
   readonly container: ContainerType;
@@ -20,13 +20,27 @@ export interface GraphQLContext {
   readonly client: string;
 }
 
+/** Resolves the viewer once per operation; `settled()` answers without a promise once it has. */
+export interface ViewerLookup {
+  (): Promise<Viewer>;
+  /** The viewer, `null` when refused, `undefined` while not yet known. */
+  settled(): Viewer | null | undefined;
+}
+
+/** A viewer known in advance, as on a subscription socket. */
+export function knownViewer(viewer: Viewer): ViewerLookup {
+  const promise = Promise.resolve(viewer);
+  return Object.assign(() => promise, { settled: () => viewer });
+}
+
 /**
  * Authentication is checked lazily and once: `login` or `register` work even when a client still sends a stale
  * token, and an operation that needs the viewer learns exactly why the token was refused.
  */
-export function viewerResolver(auth: AuthService, authorization: unknown): () => Promise<Viewer> {
+export function viewerResolver(auth: AuthService, authorization: unknown): ViewerLookup {
   let viewer: Promise<Viewer> | undefined;
-  return () => {
+  let settled: Viewer | null | undefined;
+  const lookup = () => {
     if (viewer === undefined) {
       const token = bearerToken(authorization);
       viewer =
@@ -40,8 +54,12 @@ export function viewerResolver(auth: AuthService, authorization: unknown): () =>
             )
           : auth.authenticate(token);
       // Read only by resolvers that need it; the others must not see an unhandled rejection.
-      viewer.catch(() => undefined);
+      viewer.then(
+        (known) => (settled = known),
+        () => (settled = null),
+      );
     }
     return viewer;
   };
+  return Object.assign(lookup, { settled: () => settled });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
+import { hydrate } from '../database/hydrate';
 import { AuthSession, RefreshToken, User, UserRole, UserStatus } from '../entities';
 import { badInput, forbidden, unauthenticated } from '../errors';
 import type { SessionNotices } from '../events/session-notices';
@@ -27,6 +28,13 @@ export interface RegisterData {
 }
 
 const BANNED = 'This account is banned.';
+
+/** A session joined with its user's columns. */
+interface SessionRow extends Record<string, unknown> {
+  readonly session_user_id: number;
+  readonly session_revoked_at: Date | null;
+  readonly session_created_at: Date;
+}
 const SESSION_TOO_OLD = 'the session is older than its maximum age; log in again';
 const DEFAULT_SESSION_MAX_AGE_SECONDS = 30 * 86400;
 
@@ -139,13 +147,24 @@ export class AuthService {
   async authenticate(accessToken: string): Promise<Viewer> {
     const claims = await this.signer.verifyAccessToken(accessToken);
     if ('refused' in claims) throw unauthenticated(`Access token refused: ${claims.refused}.`);
-    // One statement per request: findOne() with a relation would add a second, DISTINCT query for its LIMIT.
-    const session = await this.dataSource
-      .getRepository(AuthSession)
-      .createQueryBuilder('session')
-      .innerJoinAndSelect('session.user', 'user')
-      .where('session.id = :id', { id: claims.sessionId })
-      .getOne();
+    // The hottest read of all (every request): one statement, and rows hydrated without a query builder.
+    const [row] = (await this.dataSource.query(
+      `SELECT s.user_id AS session_user_id, s.revoked_at AS session_revoked_at,
+              s.created_at AS session_created_at, u.*
+         FROM auth_sessions s JOIN users u ON u.user_id = s.user_id
+        WHERE s.session_id = $1`,
+      [claims.sessionId],
+    )) as SessionRow[];
+    const session =
+      row === undefined
+        ? undefined
+        : {
+            id: claims.sessionId,
+            userId: row.session_user_id,
+            revokedAt: row.session_revoked_at,
+            createdAt: row.session_created_at,
+            user: hydrate<User>(this.dataSource.getMetadata(User), row),
+          };
     if (!session?.user || session.userId !== claims.userId || session.revokedAt !== null) {
       throw unauthenticated('Access token refused: the session has ended.');
     }
@@ -177,7 +196,7 @@ export class AuthService {
     return new Date(Date.now() - this.sessionMaxAgeSeconds * 1000);
   }
 
-  private isTooOld(session: AuthSession): boolean {
+  private isTooOld(session: Pick<AuthSession, 'createdAt'>): boolean {
     return session.createdAt.getTime() <= this.oldestLiveSession().getTime();
   }
 

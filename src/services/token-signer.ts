@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 
 export interface AccessClaims {
@@ -12,13 +12,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Signs and verifies access JWTs and makes opaque refresh tokens. */
 export class TokenSigner {
-  private readonly key: Uint8Array;
+  /** A KeyObject made once: given raw bytes, jose would import the key again on every verification. */
+  private readonly key: KeyObject;
 
   constructor(
     secret: string,
     readonly accessTokenTtlSeconds: number,
   ) {
-    this.key = new TextEncoder().encode(secret);
+    this.key = createSecretKey(Buffer.from(secret, 'utf8'));
   }
 
   signAccessToken(claims: AccessClaims): Promise<string> {

@@ -12,6 +12,16 @@ import { UpdateProfileInput } from '../inputs/update-profile.input';
 
 const CONTACT = 'Contact data: null unless you are this user or an admin.';
 
+/** The value when the viewer may read the user's contact data, else null; without a promise when it can. */
+function contactField(
+  context: GraphQLContext,
+  user: User,
+  value: string,
+): string | null | Promise<string | null> {
+  const may = mayReadContact(context, user);
+  return typeof may === 'boolean' ? (may ? value : null) : may.then((ok) => (ok ? value : null));
+}
+
 @Resolver(() => User)
 export class UserResolver {
   constructor(private readonly userService: UserService) {}
@@ -58,17 +68,17 @@ export class UserResolver {
   }
 
   @FieldResolver(() => String, { nullable: true, description: CONTACT })
-  async email(@Root() user: User, @Ctx() context: GraphQLContext): Promise<string | null> {
-    return (await mayReadContact(context, user)) ? user.email : null;
+  email(@Root() user: User, @Ctx() context: GraphQLContext): string | null | Promise<string | null> {
+    return contactField(context, user, user.email);
   }
 
   @FieldResolver(() => String, { nullable: true, description: CONTACT })
-  async phonenumber(@Root() user: User, @Ctx() context: GraphQLContext): Promise<string | null> {
-    return (await mayReadContact(context, user)) ? user.phonenumber : null;
+  phonenumber(@Root() user: User, @Ctx() context: GraphQLContext): string | null | Promise<string | null> {
+    return contactField(context, user, user.phonenumber);
   }
 
   @FieldResolver(() => String, { nullable: true, description: CONTACT })
-  async address(@Root() user: User, @Ctx() context: GraphQLContext): Promise<string | null> {
-    return (await mayReadContact(context, user)) ? user.address : null;
+  address(@Root() user: User, @Ctx() context: GraphQLContext): string | null | Promise<string | null> {
+    return contactField(context, user, user.address);
   }
 }
