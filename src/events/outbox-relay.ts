@@ -208,7 +208,8 @@ export class OutboxRelay {
       return;
     }
     try {
-      // A batch of each in turn, so a steady stream of new writes cannot starve either sink.
+      // A batch of each in turn, so a steady stream of new writes cannot starve either sink. A round goes on only
+      // while a sink may have more waiting (a full batch): a commit during the drain kicks it again anyway.
       while (!this.stopped) {
         const published = this.ready('graphql') && (await this.publishBatch());
         const pushed = this.ready('pusher') && (await this.pushBatch());
@@ -244,7 +245,7 @@ export class OutboxRelay {
     state.backoffMs = Math.min(state.backoffMs * 2, this.maxBackoffMs);
   }
 
-  /** Claims and marks the oldest unpublished events, then publishes them; false when there were none. */
+  /** Claims and marks the oldest unpublished events, then publishes them; true when more may be waiting. */
   private async publishBatch(): Promise<boolean> {
     const [claimed] = (await this.dataSource.query(
       `UPDATE event_outbox SET published_at = now()
@@ -272,15 +273,16 @@ export class OutboxRelay {
       return handedOver > 0;
     }
     this.succeeded('graphql', rows);
-    return true;
+    return rows.length === READ_BATCH;
   }
 
-  /** Sends the oldest undelivered events to Pusher; false when there were none or delivery must wait. */
+  /** Sends the oldest undelivered events to Pusher; true when more may be waiting and delivery need not wait. */
   private async pushBatch(): Promise<boolean> {
+    const limit = this.pushSingly ? 1 : READ_BATCH;
     const rows = (await this.dataSource.query(
       `SELECT ${COLUMNS} FROM event_outbox WHERE pushed_at IS NULL AND dead_at IS NULL
         ORDER BY event_id LIMIT $1`,
-      [this.pushSingly ? 1 : READ_BATCH],
+      [limit],
     )) as OutboxRow[];
     if (rows.length === 0) return false;
     for (const group of this.requestGroups(rows)) {
@@ -322,7 +324,8 @@ export class OutboxRelay {
       this.observer.dead('pusher', 1);
       this.sinkState.pusher.backoffMs = this.minBackoffMs;
     }
-    return true;
+    // After a batch pushed singly, the rest waits to go as batches again.
+    return rows.length === limit || limit === 1;
   }
 
   /**

@@ -7,3 +7,10 @@ export function uniqueViolation(error: unknown): string | undefined {
   if (driverError.code !== '23505') return undefined;
   return `${driverError.constraint ?? ''} ${driverError.detail ?? ''}`;
 }
+
+/** Whether the error is a foreign key violation (SQLSTATE 23503) on the given column. */
+export function foreignKeyViolation(error: unknown, column: string): boolean {
+  if (!(error instanceof QueryFailedError)) return false;
+  const driverError = error.driverError as { code?: string; detail?: string };
+  return driverError.code === '23503' && (driverError.detail ?? '').includes(`(${column})=`);
+}

@@ -3,6 +3,7 @@ import { hydrate } from '../database/hydrate';
 import { Message, MessageStatus, User } from '../entities';
 import { badInput, forbidden, notFound } from '../errors';
 import { adminOnlyFieldsSent, definedOnly } from './changes';
+import { foreignKeyViolation } from './db-errors';
 import { type BeforePage, DEFAULT_PAGE_SIZE } from './paging';
 import { isAdmin, requireAdmin, targetUserId, type Viewer } from './viewer';
 
@@ -26,16 +27,22 @@ export class MessageService {
 
   async send(viewer: Viewer, receiverId: number, detail: string): Promise<Message> {
     if (receiverId === viewer.user.id) throw badInput('receiverId', 'you cannot send a message to yourself.');
-    return this.dataSource.transaction(async (manager) => {
-      if (!(await manager.existsBy(User, { id: receiverId }))) throw notFound('User', receiverId);
-      const message = manager.create(Message, {
-        detail,
-        senderId: viewer.user.id,
-        receiverId,
-        status: MessageStatus.UNSEEN,
-      });
-      return manager.save(message);
-    });
+    try {
+      return await this.dataSource.transaction((manager) =>
+        manager.save(
+          manager.create(Message, {
+            detail,
+            senderId: viewer.user.id,
+            receiverId,
+            status: MessageStatus.UNSEEN,
+          }),
+        ),
+      );
+    } catch (error) {
+      // The foreign key answers whether the receiver exists, in the insert itself rather than a query before it.
+      if (foreignKeyViolation(error, 'receiver_id')) throw notFound('User', receiverId);
+      throw error;
+    }
   }
 
   async get(viewer: Viewer, id: number): Promise<Message> {
