@@ -8,7 +8,7 @@ export interface BenchContext {
   readonly sizes: Sizes;
   readonly server: Started;
   /** Another server process on the same database and settings, for figures the earlier load must not skew. */
-  readonly startFreshServer: () => Promise<Started>;
+  readonly startFreshServer: (extraNodeArgs?: string[]) => Promise<Started>;
   readonly data: DataSet;
   readonly databaseUrl: string;
   /** The environment a baseline needs: the same database and JWT secret as the server. */

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { buildSync } from 'esbuild';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import WebSocket from 'ws';
 
 export const ROOT = path.resolve(__dirname, '..');
 
@@ -24,7 +25,34 @@ export function killChildrenOnExit(): void {
 export interface Started {
   readonly child: ChildProcess;
   readonly url: string;
+  /** The last lines the process printed. */
+  readonly output: () => string;
   stop(): Promise<void>;
+}
+
+/** Node option that lets `collectGarbage` reach a process: its inspector, on a free loopback port. */
+export const INSPECT_ARG = '--inspect=127.0.0.1:0';
+
+/**
+ * Asks a process started with INSPECT_ARG for a full garbage collection through its inspector, so a memory sample
+ * counts what is held, not what is merely not collected yet.
+ */
+export async function collectGarbage(target: Started): Promise<void> {
+  const inspector = /Debugger listening on (ws:\/\/\S+)/.exec(target.output())?.[1];
+  if (inspector === undefined)
+    throw new Error('collectGarbage: the process was not started with INSPECT_ARG');
+  const socket = new WebSocket(inspector);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () =>
+        socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })),
+      );
+      socket.once('message', () => resolve());
+      socket.once('error', reject);
+    });
+  } finally {
+    socket.close();
+  }
 }
 
 /** A port free on loopback right now, for a child to listen on. */
@@ -49,13 +77,16 @@ export function startNode(
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
+  // The first lines (where node prints its inspector's address) and the last (which explain a failure).
+  let head = '';
   let tail = '';
   const keep = (chunk: Buffer) => {
+    if (head.length < 2000) head = (head + chunk.toString()).slice(0, 2000);
     tail = (tail + chunk.toString()).slice(-4000);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  return { child, output: () => tail };
+  return { child, output: () => (head.length < 2000 ? head : `${head}\n…\n${tail}`) };
 }
 
 /** Polls `url` until it answers 200; fails if the child exits first or `timeoutMs` passes. */
@@ -107,7 +138,7 @@ export async function startServerProcess(
     await stopChild(child);
     throw error;
   }
-  return { child, url, stop: () => stopChild(child) };
+  return { child, url, output, stop: () => stopChild(child) };
 }
 
 /**
@@ -130,9 +161,13 @@ function compileBaseline(file: string): string {
 }
 
 /** Starts a baseline as its own `node` process and waits for its `/ready`. */
-export async function startBaseline(file: string, env: NodeJS.ProcessEnv): Promise<Started> {
+export async function startBaseline(
+  file: string,
+  env: NodeJS.ProcessEnv,
+  nodeArgs: string[] = [],
+): Promise<Started> {
   const port = await freePort();
-  const { child, output } = startNode([compileBaseline(file)], {
+  const { child, output } = startNode([...nodeArgs, compileBaseline(file)], {
     PATH: process.env.PATH,
     ...env,
     PORT: String(port),
@@ -144,7 +179,7 @@ export async function startBaseline(file: string, env: NodeJS.ProcessEnv): Promi
     await stopChild(child);
     throw error;
   }
-  return { child, url, stop: () => stopChild(child) };
+  return { child, url, output, stop: () => stopChild(child) };
 }
 
 /** Resident memory of a process in bytes, from /proc (Linux). */

@@ -127,9 +127,12 @@ async function main(): Promise<boolean> {
   const port = await freePort();
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const server = await startServerProcess(serverEnv({ port, databaseUrl, dataDir }), port, nodeArgs);
-  const startFreshServer = async () => {
+  const startFreshServer = async (extraNodeArgs: string[] = []) => {
     const freshPort = await freePort();
-    return startServerProcess(serverEnv({ port: freshPort, databaseUrl, dataDir }), freshPort, nodeArgs);
+    return startServerProcess(serverEnv({ port: freshPort, databaseUrl, dataDir }), freshPort, [
+      ...nodeArgs,
+      ...extraNodeArgs,
+    ]);
   };
   try {
     step(`seeding ${sizes.users} users and ${sizes.messages} messages`);

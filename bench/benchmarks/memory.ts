@@ -1,7 +1,7 @@
 import { openSubscribers, type ClientKind } from '../clients';
 import type { BenchContext } from '../context';
 import type { BenchUser } from '../dataset';
-import { rssOf, sleep, startBaseline, type Started } from '../processes';
+import { collectGarbage, INSPECT_ARG, rssOf, sleep, startBaseline, type Started } from '../processes';
 import { type BenchResult, fixed, type ResultRow } from '../result';
 import { ratio } from '../stats';
 
@@ -24,7 +24,8 @@ const usersFor = (users: readonly BenchUser[], count: number) =>
   Array.from({ length: count }, (_, i) => users[i % users.length]);
 
 async function sample(target: Started, connections: number): Promise<Sample> {
-  // Let the opening's garbage settle so the figure is the idle sockets, not the handshakes.
+  // A full collection first, so the figure is what the idle sockets hold, not the handshakes' garbage.
+  await collectGarbage(target);
   await sleep(1_000);
   const pid = target.child.pid as number;
   return { connections, rssBytes: await rssOf(pid), heapUsedBytes: await heapUsed(target.url) };
@@ -89,7 +90,7 @@ export async function memoryBenchmark(ctx: BenchContext): Promise<BenchResult> {
   // Each kind on a server of its own that has served nothing else: the heap left by the earlier benchmarks (or by
   // the other kind) would otherwise shrink or swell the figures.
   const measureFresh = async (kind: ClientKind) => {
-    const fresh = await ctx.startFreshServer();
+    const fresh = await ctx.startFreshServer([INSPECT_ARG]);
     try {
       return await measure(fresh, kind, users, levels);
     } finally {
@@ -100,7 +101,7 @@ export async function memoryBenchmark(ctx: BenchContext): Promise<BenchResult> {
     'graphql-ws': await measureFresh('graphql-ws'),
     'pusher-js': await measureFresh('pusher-js'),
   };
-  const baselineServer = await startBaseline('message-server.ts', ctx.baselineEnv);
+  const baselineServer = await startBaseline('message-server.ts', ctx.baselineEnv, [INSPECT_ARG]);
   let baseline: Sample[];
   try {
     baseline = await measure(baselineServer, 'ws', users, levels);

@@ -1,0 +1,36 @@
+import { RealtimeEventName, type RealtimeEvent } from '../../src/events/realtime-event';
+import { RealtimePubSub, Topic } from '../../src/realtime/topics';
+
+const event = (id: string): RealtimeEvent => ({
+  id,
+  name: RealtimeEventName.MESSAGE_CREATED,
+  recipientIds: [7],
+  payload: `{"id":${id}}`,
+});
+
+describe('RealtimePubSub', () => {
+  it('delivers in order what was published before and after each next, to that user only', async () => {
+    const pubSub = new RealtimePubSub();
+    const mine = pubSub.subscribe(Topic.MESSAGE_CREATED, '7');
+    pubSub.publish(Topic.MESSAGE_CREATED, '7', event('1'));
+    pubSub.publish(Topic.MESSAGE_CREATED, '8', event('99'));
+    pubSub.publish(Topic.MESSAGE_CREATED, '7', event('2'));
+    expect((await mine.next()).value).toEqual(event('1'));
+    expect((await mine.next()).value).toEqual(event('2'));
+    const waiting = mine.next();
+    pubSub.publish(Topic.MESSAGE_CREATED, '7', event('3'));
+    expect(await waiting).toEqual({ done: false, value: event('3') });
+  });
+
+  it('frees the listener on return, ending a next that waits, and delivers nothing after', async () => {
+    const pubSub = new RealtimePubSub();
+    const mine = pubSub.subscribe(Topic.MESSAGE_CREATED, '7');
+    expect(pubSub.listenerCount(Topic.MESSAGE_CREATED, '7')).toBe(1);
+    const waiting = mine.next();
+    await mine.return?.();
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    expect(pubSub.listenerCount(Topic.MESSAGE_CREATED, '7')).toBe(0);
+    pubSub.publish(Topic.MESSAGE_CREATED, '7', event('4'));
+    expect(await mine.next()).toEqual({ done: true, value: undefined });
+  });
+});
