@@ -1,7 +1,7 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { Logger } from '../logger';
 import { withTimeout } from '../timeout';
-import type { RealtimeEvent, RealtimeEventName } from './realtime-event';
+import { REPLAYABLE_EVENT_NAMES, type RealtimeEvent, type RealtimeEventName } from './realtime-event';
 
 /** What a Pusher delivery attempt came to. */
 export type PushOutcome =
@@ -163,7 +163,7 @@ export class OutboxRelay {
 
   /**
    * Deletes rows both sinks are done with for longer than the retention period, and records per recipient the
-   * newest one deleted, so a resume from before it answers CURSOR_EXPIRED; returns how many.
+   * newest replayable one deleted, so a resume from before it answers CURSOR_EXPIRED; returns how many.
    */
   async prune(): Promise<number> {
     const [{ count }] = (await this.dataSource.query(
@@ -171,14 +171,15 @@ export class OutboxRelay {
          DELETE FROM event_outbox
           WHERE published_at IS NOT NULL
             AND coalesce(pushed_at, dead_at) < now() - make_interval(hours => $1)
-         RETURNING event_id, recipient_ids),
+         RETURNING event_id, event_name, recipient_ids),
        marked AS (
          INSERT INTO event_retention_marks (user_id, pruned_through)
-         SELECT recipient, max(event_id) FROM pruned, unnest(recipient_ids) AS recipient GROUP BY recipient
+         SELECT recipient, max(event_id) FROM pruned, unnest(recipient_ids) AS recipient
+          WHERE event_name = ANY($2) GROUP BY recipient
          ON CONFLICT (user_id) DO UPDATE
             SET pruned_through = greatest(event_retention_marks.pruned_through, EXCLUDED.pruned_through))
        SELECT count(*)::int AS count FROM pruned`,
-      [this.retentionHours],
+      [this.retentionHours, REPLAYABLE_EVENT_NAMES],
     )) as { count: number }[];
     return count;
   }

@@ -53,17 +53,17 @@ export class RealtimeEventService {
   }
 
   /**
-   * Refuses a resume that may have lost events: one addressed to the user after `after` is older than the
-   * retention period, or was pruned. A user who had no event since `after` can always resume.
+   * Refuses a resume that may have lost events: a replayable one addressed to the user after `after` is older
+   * than the retention period, or was pruned. A user who had no event since `after` can always resume.
    */
   async assertResumable(userId: number, after: string): Promise<void> {
     const [{ expired }] = (await this.dataSource.query(
       `SELECT EXISTS (SELECT 1 FROM event_outbox
-                       WHERE recipient_ids @> ARRAY[$1::int] AND event_id > $2
+                       WHERE recipient_ids @> ARRAY[$1::int] AND event_id > $2 AND event_name = ANY($4)
                          AND created_at < now() - make_interval(hours => $3))
            OR EXISTS (SELECT 1 FROM event_retention_marks WHERE user_id = $1 AND pruned_through > $2)
            AS expired`,
-      [userId, after, this.retentionHours],
+      [userId, after, this.retentionHours, REPLAYABLE_EVENT_NAMES],
     )) as { expired: boolean }[];
     if (expired) throw cursorExpired('after', this.retentionHours);
   }

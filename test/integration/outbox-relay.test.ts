@@ -247,12 +247,16 @@ it('records per recipient the newest event pruned, never moving a mark back', as
   await record(['a-old'], [1, 2]);
   await record(['b-old'], [2]);
   await record(['kept'], [1, 3]);
+  // Unread counts are not replayed: pruning one is no loss.
+  await database.dataSource
+    .getRepository(OutboxEvent)
+    .insert({ name: RealtimeEventName.UNREAD_COUNTS_UPDATED, recipientIds: [4], payload: 'counts-old' });
   const ids = (await rows()).map((row) => row.id);
   await database.dataSource.query(
     `UPDATE event_outbox SET published_at = now(), pushed_at = now() - interval '80 hours' WHERE payload LIKE '%-old'`,
   );
   const running = relay(new RecordingSinks(), { retentionHours: 72 });
-  expect(await running.prune()).toBe(2);
+  expect(await running.prune()).toBe(3);
   const marks = async () =>
     (await database.dataSource.query(
       'SELECT user_id, pruned_through FROM event_retention_marks ORDER BY user_id',
