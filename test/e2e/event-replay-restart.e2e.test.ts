@@ -121,4 +121,37 @@ describe('two instances sharing PostgreSQL and Redis', () => {
     const ids = events.map((e) => BigInt(e.id));
     expect(ids.every((id, i) => i === 0 || id > ids[i - 1])).toBe(true);
   });
+
+  it('unread counters reach devices on both instances, once per change', async () => {
+    if (!available || !first || !second) return;
+    const one = first;
+    const a = await createUser(one.client);
+    const b = await createUser(one.client);
+    const query = 'subscription { unreadCountsChanged { unseenMessages unseenConversations } }';
+    const phone = new SubscriptionClient(one.url, b.token);
+    const laptop = new SubscriptionClient(second.url, b.token);
+    try {
+      await phone.subscribe('unreadCountsChanged', query);
+      await laptop.subscribe('unreadCountsChanged', query);
+      await sendMany(one.client, a, b, 2, 'counted');
+      await second.client.ok(
+        'mutation M($o: ID!) { markConversationSeen(otherUserId: $o) }',
+        { o: a.id },
+        b.token,
+      );
+      const expected = [
+        { unseenMessages: 1, unseenConversations: 1 },
+        { unseenMessages: 2, unseenConversations: 1 },
+        { unseenMessages: 0, unseenConversations: 0 },
+      ];
+      await eventually(() => expect(laptop.results('unreadCountsChanged')).toHaveLength(3));
+      await eventually(() => expect(phone.results('unreadCountsChanged')).toHaveLength(3));
+      await sleep(SETTLE_MS);
+      expect(phone.results('unreadCountsChanged')).toEqual(expected);
+      expect(laptop.results('unreadCountsChanged')).toEqual(expected);
+    } finally {
+      await phone.close();
+      await laptop.close();
+    }
+  });
 });
