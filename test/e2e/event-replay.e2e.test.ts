@@ -8,6 +8,7 @@ import {
   REALTIME_EVENTS,
   RESUME,
 } from '../support/catch-up';
+import { LegacyPusherClient, messageChannel } from '../support/legacy-pusher-client';
 import { SubscriptionClient } from '../support/subscription-client';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { eventually, SETTLE_MS, sleep } from '../support/wait';
@@ -95,6 +96,37 @@ describe('the catch-up query', () => {
     // The sender sees its own side only: the five MessageUpdated of markConversationSeen.
     const senderSide = await catchUp(t.client, a.token, start);
     expect(senderSide.events.map((e) => e.name)).toEqual(Array(5).fill('MessageUpdated'));
+  });
+
+  it('gives each event its Pusher data byte for byte, for legacy clients to hand to the same handler', async () => {
+    const a = await createUser(t.client);
+    const b = await createUser(t.client);
+    const legacy = new LegacyPusherClient({
+      wsPort: t.server.port,
+      authUrl: `${t.url}/broadcasting/auth`,
+      token: b.token,
+    });
+    try {
+      await legacy.subscribe(messageChannel(b.id));
+      const start = await newestEventId(t.client, b.token);
+      await sendMany(a, b, 1, 'byte for byte');
+      await eventually(() => expect(legacy.events('MessageCreated')).toHaveLength(1));
+      const { realtimeEvents } = await t.client.ok<{
+        realtimeEvents: { events: { name: string; data: string }[] };
+      }>(
+        'query R($after: ID) { realtimeEvents(after: $after) { events { name data } } }',
+        { after: start },
+        b.token,
+      );
+      expect(realtimeEvents.events).toEqual([
+        { name: 'MessageCreated', data: JSON.stringify(legacy.events('MessageCreated')[0].data) },
+      ]);
+      expect(realtimeEvents.events[0].data).toMatch(
+        /^\{"model":\{"message_id":\d+,"detail":"byte for byte 0",/,
+      );
+    } finally {
+      legacy.disconnect();
+    }
   });
 
   it('lets an admin read any user by userId, and no one else', async () => {

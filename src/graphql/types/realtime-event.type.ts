@@ -20,7 +20,12 @@ export class RealtimeEventEntry {
   @Field({ description: 'When the change was committed.' })
   createdAt!: Date;
 
-  /** The exact Pusher event data, read by the message and notification fields. */
+  @Field({
+    name: 'data',
+    description:
+      'The Pusher event data of this event, byte for byte (JSON text): a legacy client hands JSON.parse(data) to ' +
+      'the handler it binds to the Pusher event of this name.',
+  })
   payload!: string;
 }
 
