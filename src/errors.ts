@@ -2,7 +2,13 @@ import { GraphQLError } from 'graphql';
 
 /** The error codes clients rely on (`extensions.code`). */
 export type ErrorCode =
-  'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'TOO_MANY_REQUESTS';
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'TOO_MANY_REQUESTS'
+  | 'CURSOR_EXPIRED';
 
 /** A refusal meant for the client: its message and code are shown as they are. */
 export class AppError extends GraphQLError {
@@ -36,3 +42,11 @@ export const tooManyRequests = (retryAfterSeconds: number): AppError =>
   new AppError('TOO_MANY_REQUESTS', `Too many attempts; try again in ${retryAfterSeconds} seconds.`, {
     retryAfter: retryAfterSeconds,
   });
+
+/** A resume from an event id whose following events are past retention: the client must refetch instead. */
+export const cursorExpired = (field: string, retentionHours: number): AppError =>
+  new AppError(
+    'CURSOR_EXPIRED',
+    `${field}: events after this id are older than the ${retentionHours} hours they are kept; refetch, then resume from the lastId of realtimeEvents without after.`,
+    { field, retentionHours },
+  );

@@ -100,7 +100,7 @@ export async function startServer(
     stops.add('bus', () => bus.close());
     const services = createServices(
       dataSource,
-      { ...config, jwtSecret },
+      { ...config, jwtSecret, eventRetentionHours: config.outbox.retentionHours },
       {
         revoked: (revocation) => {
           bus.publish('sessions-revoked', revocation).catch((error: unknown) => {
@@ -122,7 +122,7 @@ export async function startServer(
     await bus.subscribe('realtime', (event) => publishToSubscribers(pubSub, event));
     const schema = await createSchema(pubSub);
     const common = { app, httpServer, schema, services, throttles, metrics, config, logger, stops };
-    const api = await buildGraphQLApi({ ...common, dataSource });
+    const api = await buildGraphQLApi({ ...common, dataSource, pubSub });
     const gateway = await buildRealtime({ ...common, api, bus });
     app.use(exploreRoutes(config));
     app.use(jsonErrorHandler(logger));

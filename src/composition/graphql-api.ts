@@ -22,6 +22,7 @@ import { clientIp } from '../http/throttle-middleware';
 import type { Throttles } from '../http/throttles';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics/metrics';
+import type { RealtimePubSub } from '../realtime/topics';
 import { requestMetricsPlugin } from '../metrics/request-metrics.plugin';
 import type { Services } from '../services/services';
 import type { Viewer } from '../services/viewer';
@@ -40,6 +41,8 @@ export interface GraphQLApiParts {
   readonly app: Express;
   readonly httpServer: http.Server;
   readonly schema: GraphQLSchema;
+  /** The live events of this instance, for the resumable subscription. */
+  readonly pubSub: RealtimePubSub;
   readonly services: Services;
   readonly dataSource: DataSource;
   readonly throttles: Throttles;
@@ -51,8 +54,9 @@ export interface GraphQLApiParts {
 
 /** Apollo Server on `/graphql` for queries and mutations over HTTP, with the limits and error rules of the API. */
 export async function buildGraphQLApi(parts: GraphQLApiParts): Promise<GraphQLApi> {
-  const { app, httpServer, schema, services, dataSource, throttles, metrics, config, logger, stops } = parts;
-  const container = createResolverContainer(services);
+  const { app, httpServer, schema, pubSub, services, dataSource, throttles, metrics, config, logger, stops } =
+    parts;
+  const container = createResolverContainer(services, pubSub);
   const exposeInternals = config.env === 'development';
   const formatError = createErrorFormatter(logger, exposeInternals, !config.sandbox);
   const limitRules = operationLimitRules(config.graphqlLimits);

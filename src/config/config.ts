@@ -44,7 +44,10 @@ export interface Config {
   readonly outbox: {
     /** Pusher attempts before an event is set aside as dead, so it no longer holds back later ones. */
     readonly maxAttempts: number;
-    /** How long delivered rows stay in the outbox (for inspection and replay) before they are pruned. */
+    /**
+     * How long events stay replayable (`realtimeEvents`); delivered rows are pruned after that. A resume whose
+     * missed events are older answers CURSOR_EXPIRED.
+     */
     readonly retentionHours: number;
   };
 }
@@ -295,7 +298,13 @@ export function loadConfig(env: Env = process.env): Config {
     sessionRecheckSeconds: read.integer('SESSION_RECHECK_INTERVAL', 30, 1, 3600),
     outbox: {
       maxAttempts: read.integer('OUTBOX_MAX_ATTEMPTS', 10, 1, 1000),
-      retentionHours: read.integer('OUTBOX_RETENTION_HOURS', 72, 0, 24 * 365),
+      // OUTBOX_RETENTION_HOURS is the setting's name before events became replayable; it is still read.
+      retentionHours: read.integer(
+        'EVENT_RETENTION_HOURS',
+        read.integer('OUTBOX_RETENTION_HOURS', 72, 0, 24 * 365),
+        0,
+        24 * 365,
+      ),
     },
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);

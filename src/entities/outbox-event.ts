@@ -9,6 +9,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
 @Entity({ name: 'event_outbox' })
 @Index('IDX_event_outbox_unpublished', ['id'], { where: '"published_at" IS NULL' })
 @Index('IDX_event_outbox_unpushed', ['id'], { where: '"pushed_at" IS NULL AND "dead_at" IS NULL' })
+// A GIN index on recipient_ids (created by its migration; TypeORM cannot declare one) finds a user's events to replay.
+@Index('IDX_event_outbox_recipients', { synchronize: false })
 export class OutboxEvent {
   // bigint arrives from pg as a string; ids only order and identify rows here.
   @PrimaryGeneratedColumn({ name: 'event_id', type: 'bigint' })

@@ -1,7 +1,7 @@
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { Logger } from '../logger';
 import { withTimeout } from '../timeout';
-import type { RealtimeEvent, RealtimeEventName } from './realtime-event';
+import { REPLAYABLE_EVENT_NAMES, type RealtimeEvent, type RealtimeEventName } from './realtime-event';
 
 /** What a Pusher delivery attempt came to. */
 export type PushOutcome =
@@ -69,6 +69,7 @@ const toEvent = (row: OutboxRow): RealtimeEvent => ({
   name: row.event_name as RealtimeEventName,
   recipientIds: row.recipient_ids,
   payload: row.payload,
+  createdAt: new Date(row.created_at).toISOString(),
 });
 
 const idsOf = (rows: readonly OutboxRow[]): string[] => rows.map((row) => row.event_id);
@@ -160,14 +161,26 @@ export class OutboxRelay {
     return { pending: row.pending, oldestAgeSeconds: row.age };
   }
 
-  /** Deletes rows both sinks are done with for longer than the retention period; returns how many. */
+  /**
+   * Deletes rows both sinks are done with for longer than the retention period, and records per recipient the
+   * newest replayable one deleted, so a resume from before it answers CURSOR_EXPIRED; returns how many.
+   */
   async prune(): Promise<number> {
-    const [, count] = (await this.dataSource.query(
-      `DELETE FROM event_outbox
-        WHERE published_at IS NOT NULL
-          AND coalesce(pushed_at, dead_at) < now() - make_interval(hours => $1)`,
-      [this.retentionHours],
-    )) as [unknown, number];
+    const [{ count }] = (await this.dataSource.query(
+      `WITH pruned AS (
+         DELETE FROM event_outbox
+          WHERE published_at IS NOT NULL
+            AND coalesce(pushed_at, dead_at) < now() - make_interval(hours => $1)
+         RETURNING event_id, event_name, recipient_ids),
+       marked AS (
+         INSERT INTO event_retention_marks (user_id, pruned_through)
+         SELECT recipient, max(event_id) FROM pruned, unnest(recipient_ids) AS recipient
+          WHERE event_name = ANY($2) GROUP BY recipient
+         ON CONFLICT (user_id) DO UPDATE
+            SET pruned_through = greatest(event_retention_marks.pruned_through, EXCLUDED.pruned_through))
+       SELECT count(*)::int AS count FROM pruned`,
+      [this.retentionHours, REPLAYABLE_EVENT_NAMES],
+    )) as { count: number }[];
     return count;
   }
 

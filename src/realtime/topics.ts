@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { RealtimeEventName, type RealtimeEvent } from '../events/realtime-event';
+import { REPLAYABLE_EVENT_NAMES, RealtimeEventName, type RealtimeEvent } from '../events/realtime-event';
 
 /** GraphQL subscription topics; each is published per user, so an event costs only its recipients' subscriptions. */
 export enum Topic {
@@ -7,6 +7,9 @@ export enum Topic {
   MESSAGE_UPDATED = 'MESSAGE_UPDATED',
   NOTIFICATION_CREATED = 'NOTIFICATION_CREATED',
   NOTIFICATION_UPDATED = 'NOTIFICATION_UPDATED',
+  UNREAD_COUNTS_CHANGED = 'UNREAD_COUNTS_CHANGED',
+  /** Every replayable event of a user, whatever its name: the live half of the resumable `realtimeEvents`. */
+  REALTIME_EVENTS = 'REALTIME_EVENTS',
 }
 
 export const TOPIC_OF: Record<RealtimeEventName, Topic> = {
@@ -14,6 +17,7 @@ export const TOPIC_OF: Record<RealtimeEventName, Topic> = {
   [RealtimeEventName.MESSAGE_UPDATED]: Topic.MESSAGE_UPDATED,
   [RealtimeEventName.NOTIFICATION_CREATED]: Topic.NOTIFICATION_CREATED,
   [RealtimeEventName.NOTIFICATION_UPDATED]: Topic.NOTIFICATION_UPDATED,
+  [RealtimeEventName.UNREAD_COUNTS_UPDATED]: Topic.UNREAD_COUNTS_CHANGED,
 };
 
 /** A topic's channel is `[userId, event]`: type-graphql subscribes with the viewer's id as the topic id. */
@@ -98,5 +102,9 @@ function listen(emitter: EventEmitter, name: string): AsyncIterableIterator<Real
 
 /** Hands each event to the subscriptions of its recipients on this instance. */
 export function publishToSubscribers(pubSub: RealtimePubSub, event: RealtimeEvent): void {
-  for (const userId of event.recipientIds) pubSub.publish(TOPIC_OF[event.name], String(userId), event);
+  const replayable = REPLAYABLE_EVENT_NAMES.includes(event.name);
+  for (const userId of event.recipientIds) {
+    pubSub.publish(TOPIC_OF[event.name], String(userId), event);
+    if (replayable) pubSub.publish(Topic.REALTIME_EVENTS, String(userId), event);
+  }
 }

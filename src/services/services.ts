@@ -4,6 +4,7 @@ import { AuthService } from './auth.service';
 import { MessageService } from './message.service';
 import { NotificationService } from './notification.service';
 import { PasswordHasher } from './password-hasher';
+import { RealtimeEventService } from './realtime-event.service';
 import { TokenSigner } from './token-signer';
 import { UserService } from './user.service';
 
@@ -13,6 +14,7 @@ export interface Services {
   readonly users: UserService;
   readonly messages: MessageService;
   readonly notifications: NotificationService;
+  readonly realtimeEvents: RealtimeEventService;
   readonly hasher: PasswordHasher;
 }
 
@@ -22,6 +24,8 @@ export interface ServiceSettings {
   readonly refreshTokenTtlSeconds: number;
   /** Sessions older than this are refused; 30 days when not given. */
   readonly sessionMaxAgeSeconds?: number;
+  /** How long events stay replayable; 72 hours when not given. */
+  readonly eventRetentionHours?: number;
 }
 
 /** Wires the services of one server around its DataSource. */
@@ -47,6 +51,7 @@ export function createServices(
     users,
     messages: new MessageService(dataSource),
     notifications: new NotificationService(dataSource),
+    realtimeEvents: new RealtimeEventService(dataSource, settings.eventRetentionHours ?? 72),
     hasher,
   };
 }

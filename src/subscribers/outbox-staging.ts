@@ -2,13 +2,35 @@ import type { DataSource, EntityManager, EntityMetadata, ObjectLiteral, QueryRun
 import { OutboxEvent } from '../entities/outbox-event';
 import { badInput } from '../errors';
 import { legacyPayload } from '../events/legacy-model';
-import type { RealtimeEventName } from '../events/realtime-event';
+import { RealtimeEventName } from '../events/realtime-event';
+import { recordChangedUnreadCounts, unreadCountsPayload } from '../events/unread-counts';
 
-// Transactions that recorded events and have not ended yet; TypeORM hands subscribers the same QueryRunner.
-const staged = new WeakSet<QueryRunner>();
+interface StagedEvent {
+  readonly name: RealtimeEventName;
+  readonly recipientIds: number[];
+  readonly payload: string;
+}
+
+/** What a transaction staged, each tagged with the (savepoint) depth it was staged at, so a rollback drops it. */
+interface OpenTransaction {
+  depth: number;
+  events: (StagedEvent & { readonly depth: number })[];
+  countsOf: { readonly userId: number; readonly depth: number }[];
+}
+
+// Any constant shared by every instance: with the user id, the key of a recipient's lock.
+const RECIPIENT_LOCK_SPACE = 721_400_003;
+
+// TypeORM hands subscribers the QueryRunner of the transaction, the same object from start to end.
+const open = new WeakMap<QueryRunner, OpenTransaction>();
+// Transactions that wrote outbox rows and have not ended yet.
+const wrote = new WeakSet<QueryRunner>();
 const commitListeners = new WeakMap<DataSource, () => void>();
 
-/** Records an event in the outbox inside the transaction of the change; it commits or rolls back with it. */
+/**
+ * Stages an event for the outbox. It is written when the transaction of the change commits (and dropped if it
+ * rolls back), under its recipients' locks, so each recipient's event ids increase in commit order.
+ */
 export async function stageEvent(
   manager: EntityManager,
   queryRunner: QueryRunner,
@@ -19,13 +41,27 @@ export async function stageEvent(
 ): Promise<void> {
   const payload = legacyPayload(metadata, entity);
   assertPusherSize(metadata, entity, payload);
-  await manager.insert(OutboxEvent, {
-    name,
-    recipientIds: [...new Set(recipientIds)],
-    payload,
-    publishedAt: null,
-  });
-  staged.add(queryRunner);
+  const event = { name, recipientIds: [...new Set(recipientIds)], payload };
+  const transaction = openTransaction(queryRunner);
+  if (transaction === undefined) {
+    if (await writeOutbox(manager, [event], [])) wrote.add(queryRunner);
+    return;
+  }
+  transaction.events.push({ ...event, depth: transaction.depth });
+}
+
+/** Has the unread counts of these users compared with those last announced when the transaction commits. */
+export async function stageUnreadCountsCheck(
+  manager: EntityManager,
+  queryRunner: QueryRunner,
+  userIds: readonly number[],
+): Promise<void> {
+  const transaction = openTransaction(queryRunner);
+  if (transaction === undefined) {
+    if (await writeOutbox(manager, [], userIds)) wrote.add(queryRunner);
+    return;
+  }
+  for (const userId of userIds) transaction.countsOf.push({ userId, depth: transaction.depth });
 }
 
 /** Pusher refuses event data over 10 KB, so a change whose event could never be delivered is not written either. */
@@ -50,9 +86,84 @@ function assertPusherSize(metadata: EntityMetadata, entity: ObjectLiteral, paylo
   );
 }
 
-/** Called by the transaction subscriber once the outermost transaction has ended. */
+/** The staging state of an active transaction; undefined for a write outside one, which is written at once. */
+function openTransaction(queryRunner: QueryRunner): OpenTransaction | undefined {
+  return queryRunner.isTransactionActive ? open.get(queryRunner) : undefined;
+}
+
+/**
+ * Writes staged events, then one `UnreadCountsUpdated` per user whose counts moved. All recipients are locked
+ * first, in id order and in one statement (so two transactions never wait on each other crosswise), and stay
+ * locked until the commit: a later transaction for the same user draws its ids after this one committed, and
+ * counts what this one left.
+ */
+async function writeOutbox(
+  manager: EntityManager,
+  events: readonly StagedEvent[],
+  countsOf: readonly number[],
+): Promise<boolean> {
+  const counted = [...new Set(countsOf)].sort((a, b) => a - b);
+  const locked = [...new Set([...events.flatMap((event) => event.recipientIds), ...counted])].sort(
+    (a, b) => a - b,
+  );
+  if (locked.length === 0) return false;
+  await manager.query('SELECT pg_advisory_xact_lock($1::int, u) FROM unnest($2::int[]) AS u', [
+    RECIPIENT_LOCK_SPACE,
+    locked,
+  ]);
+  const changed = counted.length > 0 ? await recordChangedUnreadCounts(manager, counted) : [];
+  const rows = [
+    ...events,
+    ...changed.map((counts) => ({
+      name: RealtimeEventName.UNREAD_COUNTS_UPDATED,
+      recipientIds: [counts.userId],
+      payload: unreadCountsPayload(counts),
+    })),
+  ];
+  if (rows.length === 0) return false;
+  await manager.insert(
+    OutboxEvent,
+    rows.map((row) => ({ ...row, publishedAt: null })),
+  );
+  return true;
+}
+
+/** Called by the transaction subscriber when a transaction or savepoint starts. */
+export function transactionStarted(queryRunner: QueryRunner): void {
+  const transaction = open.get(queryRunner);
+  if (transaction) transaction.depth += 1;
+  else open.set(queryRunner, { depth: 1, events: [], countsOf: [] });
+}
+
+/** Called by the transaction subscriber just before a commit (or savepoint release): the outermost one writes. */
+export async function transactionCommitting(queryRunner: QueryRunner, manager: EntityManager): Promise<void> {
+  const transaction = open.get(queryRunner);
+  if (transaction === undefined || transaction.depth > 1) return;
+  const { events, countsOf } = transaction;
+  transaction.events = [];
+  transaction.countsOf = [];
+  const written = await writeOutbox(
+    manager,
+    events,
+    countsOf.map((entry) => entry.userId),
+  );
+  if (written) wrote.add(queryRunner);
+}
+
+/** Called by the transaction subscriber once a transaction or savepoint has ended. */
 export function transactionEnded(dataSource: DataSource, queryRunner: QueryRunner, committed: boolean): void {
-  if (!staged.delete(queryRunner)) return;
+  const transaction = open.get(queryRunner);
+  if (transaction) {
+    if (!committed) {
+      const { depth } = transaction;
+      transaction.events = transaction.events.filter((event) => event.depth < depth);
+      transaction.countsOf = transaction.countsOf.filter((entry) => entry.depth < depth);
+    }
+    transaction.depth -= 1;
+    if (transaction.depth > 0) return;
+    open.delete(queryRunner);
+  }
+  if (!wrote.delete(queryRunner)) return;
   if (committed) commitListeners.get(dataSource)?.();
 }
 

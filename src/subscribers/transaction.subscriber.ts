@@ -3,20 +3,29 @@ import {
   type EntitySubscriberInterface,
   type TransactionCommitEvent,
   type TransactionRollbackEvent,
+  type TransactionStartEvent,
 } from 'typeorm';
-import { transactionEnded } from './outbox-staging';
+import { transactionCommitting, transactionEnded, transactionStarted } from './outbox-staging';
 
 /**
- * Signals the end of transactions that recorded events. TypeORM also fires these hooks on RELEASE and ROLLBACK
- * TO SAVEPOINT; only the outermost transaction, after which none is active, counts.
+ * Tells the outbox staging when transactions start, are about to commit, and end. TypeORM also fires these hooks
+ * for SAVEPOINT, RELEASE and ROLLBACK TO SAVEPOINT; the staging keeps count of the depth.
  */
 @EventSubscriber()
 export class TransactionSubscriber implements EntitySubscriberInterface {
+  afterTransactionStart(event: TransactionStartEvent): void {
+    transactionStarted(event.queryRunner);
+  }
+
+  beforeTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+    return transactionCommitting(event.queryRunner, event.manager);
+  }
+
   afterTransactionCommit(event: TransactionCommitEvent): void {
-    if (!event.queryRunner.isTransactionActive) transactionEnded(event.connection, event.queryRunner, true);
+    transactionEnded(event.connection, event.queryRunner, true);
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
-    if (!event.queryRunner.isTransactionActive) transactionEnded(event.connection, event.queryRunner, false);
+    transactionEnded(event.connection, event.queryRunner, false);
   }
 }

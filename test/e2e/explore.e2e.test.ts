@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildSchema, parse, validate } from 'graphql';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { createUser } from '../fixtures/users';
 import { resetDatabase, startTestServer, type TestServer } from '../support/test-server';
+import { EXAMPLE_TABS } from '../../web/graphiql/examples';
 
 const INTROSPECTION = '{ __schema { queryType { name } } }';
 const production = {
@@ -133,4 +137,12 @@ it('tells the listen page where an outside Pusher service is', async () => {
       forceTLS: true,
     });
   });
+});
+
+it('every GraphiQL example tab is valid against the schema, including the resume and unread-count tabs', () => {
+  const schema = buildSchema(readFileSync(path.join(__dirname, '..', '..', 'schema.graphql'), 'utf8'));
+  const queries = EXAMPLE_TABS.map((tab) => tab.query);
+  expect(queries.some((query) => query.includes('realtimeEvents(after: $after)'))).toBe(true);
+  expect(queries.some((query) => query.includes('unreadCountsChanged'))).toBe(true);
+  for (const query of queries) expect(validate(schema, parse(query))).toEqual([]);
 });

@@ -56,6 +56,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await database.dataSource.getRepository(OutboxEvent).clear();
+  await database.dataSource.query('DELETE FROM event_retention_marks');
 });
 
 async function record(payloads: string[], recipients: number[] = [1]): Promise<void> {
@@ -240,4 +241,41 @@ it('prunes only rows delivered longer ago than the retention period', async () =
   expect((await rows()).map((row) => row.payload)).toEqual(['recent', 'pending']);
   expect(await running.backlog()).toEqual({ pending: 1, oldestAgeSeconds: expect.any(Number) });
   expect((await running.backlog()).oldestAgeSeconds).toBeGreaterThan(99 * 3600);
+});
+
+it('records per recipient the newest event pruned, never moving a mark back', async () => {
+  await record(['a-old'], [1, 2]);
+  await record(['b-old'], [2]);
+  await record(['kept'], [1, 3]);
+  // Unread counts are not replayed: pruning one is no loss.
+  await database.dataSource
+    .getRepository(OutboxEvent)
+    .insert({ name: RealtimeEventName.UNREAD_COUNTS_UPDATED, recipientIds: [4], payload: 'counts-old' });
+  const ids = (await rows()).map((row) => row.id);
+  await database.dataSource.query(
+    `UPDATE event_outbox SET published_at = now(), pushed_at = now() - interval '80 hours' WHERE payload LIKE '%-old'`,
+  );
+  const running = relay(new RecordingSinks(), { retentionHours: 72 });
+  expect(await running.prune()).toBe(3);
+  const marks = async () =>
+    (await database.dataSource.query(
+      'SELECT user_id, pruned_through FROM event_retention_marks ORDER BY user_id',
+    )) as { user_id: number; pruned_through: string }[];
+  expect(await marks()).toEqual([
+    { user_id: 1, pruned_through: ids[0] },
+    { user_id: 2, pruned_through: ids[1] },
+  ]);
+  // A mark only moves forward, whatever order rows are pruned in.
+  await database.dataSource.query(
+    'UPDATE event_retention_marks SET pruned_through = 999999 WHERE user_id = 1',
+  );
+  await database.dataSource.query(
+    `UPDATE event_outbox SET published_at = now(), pushed_at = now() - interval '80 hours' WHERE payload = 'kept'`,
+  );
+  expect(await running.prune()).toBe(1);
+  expect(await marks()).toEqual([
+    { user_id: 1, pruned_through: '999999' },
+    { user_id: 2, pruned_through: ids[1] },
+    { user_id: 3, pruned_through: ids[2] },
+  ]);
 });

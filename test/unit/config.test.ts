@@ -101,6 +101,19 @@ describe('loadConfig', () => {
     expect(found.some((p) => p.startsWith('OUTBOX_RETENTION_HOURS'))).toBe(true);
   });
 
+  it('reads the event retention from EVENT_RETENTION_HOURS, falling back to its old name, and refuses a bad one', () => {
+    expect(loadConfig({ NODE_ENV: 'test', EVENT_RETENTION_HOURS: '5' }).outbox.retentionHours).toBe(5);
+    expect(loadConfig({ NODE_ENV: 'test', OUTBOX_RETENTION_HOURS: '7' }).outbox.retentionHours).toBe(7);
+    expect(
+      loadConfig({ NODE_ENV: 'test', EVENT_RETENTION_HOURS: '5', OUTBOX_RETENTION_HOURS: '7' }).outbox
+        .retentionHours,
+    ).toBe(5);
+    for (const value of ['-1', 'soon', '1.5', '9000']) {
+      const found = problems({ EVENT_RETENTION_HOURS: value });
+      expect(found).toEqual([expect.stringMatching(/^EVENT_RETENTION_HOURS must be a whole number/)]);
+    }
+  });
+
   it('requires a JWT secret and Pusher credentials in production, and refuses the development admin password', () => {
     const found = problems({ NODE_ENV: 'production', ADMIN_EMAIL: 'a@b.co', ADMIN_PASSWORD: '12345678' });
     expect(found).toEqual(

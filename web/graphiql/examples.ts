@@ -34,4 +34,33 @@ subscription MessageCreated {
   }
 }`,
   },
+  {
+    query: `# Miss nothing: replay your events after an event id, then go on live, with no gap and no duplicate.
+# Start with the query below (no \`after\`) to get where you are now, and keep the id of each event you handle.
+# An id past retention answers CURSOR_EXPIRED: refetch, then start again from now.
+query WhereAmI {
+  realtimeEvents { lastId }
+}
+
+subscription Resume($after: ID) {
+  realtimeEvents(after: $after) {
+    id
+    name
+    createdAt
+    message { id detail status sender { id name } }
+    notification { id title status }
+  }
+}`,
+    variables: JSON.stringify({ after: '0' }, null, 2),
+  },
+  {
+    query: `# Your unread badges, live on every device: one update per change that moves a count.
+query Now {
+  unreadCounts { unseenMessages unseenConversations unseenNotifications }
+}
+
+subscription Badges {
+  unreadCountsChanged { unseenMessages unseenConversations unseenNotifications }
+}`,
+  },
 ];

@@ -7,7 +7,7 @@ import { Topic } from '../../realtime/topics';
 import type { GraphQLContext } from '../context';
 
 // Each subscriber listens on its own user's topic; an unauthenticated socket never gets this far.
-const ownTopic = ({ context }: SubscribeResolverData<unknown, unknown, GraphQLContext>): string =>
+export const ownTopic = ({ context }: SubscribeResolverData<unknown, unknown, GraphQLContext>): string =>
   String(context.subscriber?.user.id ?? '');
 
 @Resolver()

@@ -1,0 +1,110 @@
+import type { DataSource } from 'typeorm';
+import { cursorExpired } from '../errors';
+import { REPLAYABLE_EVENT_NAMES, type RealtimeEventName } from '../events/realtime-event';
+import { readUnreadCounts, type UnreadCounts } from '../events/unread-counts';
+import { targetUserId, type Viewer } from './viewer';
+
+/** One recorded event, as a client catching up reads it. */
+export interface RecordedEvent {
+  readonly id: string;
+  readonly name: RealtimeEventName;
+  readonly createdAt: Date;
+  /** The exact Pusher event data. */
+  readonly payload: string;
+}
+
+export interface RecordedEventPage {
+  readonly events: RecordedEvent[];
+  readonly hasMore: boolean;
+  /** Where to resume: the last event of the page, else the position asked for (or, without one, the newest). */
+  readonly lastId: string;
+}
+
+export const MAX_EVENT_PAGE_SIZE = 100;
+
+interface EventRow {
+  readonly event_id: string;
+  readonly event_name: RealtimeEventName;
+  readonly payload: string;
+  readonly created_at: Date;
+}
+
+/**
+ * The catch-up of a client that was away: the events addressed to a user after an event id, from the outbox,
+ * which keeps them `retentionHours`. An id is only a position: whose event it was, or whether it exists, changes
+ * nothing in the answer.
+ */
+export class RealtimeEventService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly retentionHours: number,
+  ) {}
+
+  /** The viewer's events (an admin's: any user's) after `after`; without it, none and the newest id. */
+  async page(
+    viewer: Viewer,
+    options: { after?: string; first?: number; userId?: number },
+  ): Promise<RecordedEventPage> {
+    const userId = targetUserId(viewer, options.userId);
+    if (options.after === undefined)
+      return { events: [], hasMore: false, lastId: await this.newestId(userId) };
+    await this.assertResumable(userId, options.after);
+    return this.read(userId, options.after, options.first ?? MAX_EVENT_PAGE_SIZE);
+  }
+
+  /**
+   * Refuses a resume that may have lost events: a replayable one addressed to the user after `after` is older
+   * than the retention period, or was pruned. A user who had no event since `after` can always resume.
+   */
+  async assertResumable(userId: number, after: string): Promise<void> {
+    const [{ expired }] = (await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM event_outbox
+                       WHERE recipient_ids @> ARRAY[$1::int] AND event_id > $2 AND event_name = ANY($4)
+                         AND created_at < now() - make_interval(hours => $3))
+           OR EXISTS (SELECT 1 FROM event_retention_marks WHERE user_id = $1 AND pruned_through > $2)
+           AS expired`,
+      [userId, after, this.retentionHours, REPLAYABLE_EVENT_NAMES],
+    )) as { expired: boolean }[];
+    if (expired) throw cursorExpired('after', this.retentionHours);
+  }
+
+  /** Up to `first` events after `after`, oldest first; call `assertResumable` first. */
+  async read(userId: number, after: string, first: number): Promise<RecordedEventPage> {
+    const rows = (await this.dataSource.query(
+      `SELECT event_id, event_name, payload, created_at FROM event_outbox
+        WHERE recipient_ids @> ARRAY[$1::int] AND event_id > $2 AND event_name = ANY($3)
+        ORDER BY event_id
+        LIMIT $4`,
+      [userId, after, REPLAYABLE_EVENT_NAMES, first + 1],
+    )) as EventRow[];
+    const events = rows.slice(0, first).map((row) => ({
+      id: row.event_id,
+      name: row.event_name,
+      createdAt: new Date(row.created_at),
+      payload: row.payload,
+    }));
+    return {
+      events,
+      hasMore: rows.length > first,
+      lastId: events.length > 0 ? events[events.length - 1].id : after,
+    };
+  }
+
+  /** The position "now" for a user: the newest event addressed to them, recorded or pruned; "0" for none yet. */
+  async newestId(userId: number): Promise<string> {
+    const [{ id }] = (await this.dataSource.query(
+      `SELECT greatest(
+                (SELECT max(event_id) FROM event_outbox
+                  WHERE recipient_ids @> ARRAY[$1::int] AND event_name = ANY($2)),
+                (SELECT pruned_through FROM event_retention_marks WHERE user_id = $1),
+                0)::text AS id`,
+      [userId, REPLAYABLE_EVENT_NAMES],
+    )) as { id: string }[];
+    return id;
+  }
+
+  /** The viewer's unread badges, counted now. */
+  unreadCounts(viewer: Viewer): Promise<UnreadCounts> {
+    return readUnreadCounts(this.dataSource.manager, viewer.user.id);
+  }
+}
