@@ -13,7 +13,7 @@ import { createErrorFormatter } from '../graphql/format-error';
 import { noHttpSubscriptions } from '../graphql/limits/no-http-subscriptions';
 import { operationLimitRules } from '../graphql/limits/operation-limits';
 import { createLoaders } from '../graphql/loaders';
-import { createResolverContainer } from '../graphql/resolver-container';
+import { createResolverContainer, type LiveServices } from '../graphql/resolver-container';
 import { sandboxLandingPage } from '../graphql/sandbox-landing-page';
 import { clientIp } from '../http/throttle-middleware';
 import type { Throttles } from '../http/throttles';
@@ -39,6 +39,7 @@ export interface GraphQLApiParts {
   readonly schema: GraphQLSchema;
   readonly services: Services;
   readonly dataSource: DataSource;
+  readonly live: LiveServices;
   readonly throttles: Throttles;
   readonly metrics: Metrics;
   readonly config: Config;
@@ -48,8 +49,9 @@ export interface GraphQLApiParts {
 
 /** Apollo Server on `/graphql` for queries and mutations over HTTP, with the limits and error rules of the API. */
 export async function buildGraphQLApi(parts: GraphQLApiParts): Promise<GraphQLApi> {
-  const { app, httpServer, schema, services, dataSource, throttles, metrics, config, logger, stops } = parts;
-  const container = createResolverContainer(services);
+  const { app, httpServer, schema, services, dataSource, live, throttles, metrics, config, logger, stops } =
+    parts;
+  const container = createResolverContainer(services, live);
   const exposeInternals = config.env === 'development';
   const formatError = createErrorFormatter(logger, exposeInternals, !config.sandbox);
   const limitRules = operationLimitRules(config.graphqlLimits);

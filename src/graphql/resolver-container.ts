@@ -1,19 +1,33 @@
 import type { ContainerType } from 'type-graphql';
+import type { LiveTopics } from '../realtime/live-topics';
+import type { PresenceService } from '../realtime/presence/presence.service';
+import type { TypingService } from '../realtime/typing/typing.service';
 import type { Services } from '../services/services';
 import { AuthResolver } from './resolvers/auth.resolver';
 import { ConversationSummaryResolver, MessageResolver } from './resolvers/message.resolver';
 import { NotificationResolver } from './resolvers/notification.resolver';
+import { PresenceResolver } from './resolvers/presence.resolver';
+import { TypingResolver } from './resolvers/typing.resolver';
 import { SubscriptionResolver } from './resolvers/subscription.resolver';
 import { UserResolver } from './resolvers/user.resolver';
+
+/** What is never stored: presence and typing, with the topics their subscriptions listen to. */
+export interface LiveServices {
+  readonly presence: PresenceService;
+  readonly typing: TypingService;
+  readonly topics: LiveTopics;
+}
 
 /** Every resolver class, with how to build its instance from the services. */
 const factories = [
   [AuthResolver, (s: Services) => new AuthResolver(s.auth)],
   [UserResolver, (s: Services) => new UserResolver(s.users)],
-  [MessageResolver, (s: Services) => new MessageResolver(s.messages)],
+  [MessageResolver, (s: Services, l: LiveServices) => new MessageResolver(s.messages, l.typing)],
   [ConversationSummaryResolver, () => new ConversationSummaryResolver()],
   [NotificationResolver, (s: Services) => new NotificationResolver(s.notifications)],
   [SubscriptionResolver, (s: Services) => new SubscriptionResolver(s.dataSource)],
+  [PresenceResolver, (_s: Services, l: LiveServices) => new PresenceResolver(l.presence, l.topics)],
+  [TypingResolver, (_s: Services, l: LiveServices) => new TypingResolver(l.typing, l.topics)],
 ] as const;
 
 export const resolverClasses = factories.map(([resolverClass]) => resolverClass) as [
@@ -22,8 +36,8 @@ export const resolverClasses = factories.map(([resolverClass]) => resolverClass)
 ];
 
 /** The resolver instances of one server, built once around its services. */
-export function createResolverContainer(services: Services): ContainerType {
-  const instances = new Map<unknown, object>(factories.map(([cls, build]) => [cls, build(services)]));
+export function createResolverContainer(services: Services, live: LiveServices): ContainerType {
+  const instances = new Map<unknown, object>(factories.map(([cls, build]) => [cls, build(services, live)]));
   return {
     get(resolverClass: unknown) {
       const instance = instances.get(resolverClass);
