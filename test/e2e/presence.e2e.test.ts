@@ -126,6 +126,27 @@ describe('presenceChanged', () => {
     }
   });
 
+  it('a logout closes the sockets of that session, and the user goes offline with them', async () => {
+    const [a, b] = await contacts();
+    const watcher = new SubscriptionClient(t.url, a.token);
+    await watcher.subscribe('presenceChanged', PRESENCE_CHANGED([b.id]));
+    const graphqlTab = new SubscriptionClient(t.url, b.token);
+    const pusherTab = legacy(b);
+    try {
+      await graphqlTab.subscribe('messageCreated', 'subscription { messageCreated { id } }');
+      await pusherTab.subscribe(messageChannel(b.id));
+      await eventually(() => expect(watcher.results('presenceChanged')).toHaveLength(1));
+      await t.client.ok('mutation { logout }', {}, b.token);
+      await eventually(() => expect(watcher.results('presenceChanged')).toHaveLength(2));
+      expect(watcher.results<PresenceState>('presenceChanged')[1]).toMatchObject({ online: false });
+      expect(graphqlTab.closes).toEqual([4403]);
+    } finally {
+      pusherTab.disconnect();
+      await graphqlTab.close();
+      await watcher.close();
+    }
+  });
+
   it('a Pusher connection without a signed channel is no one, so it makes no one online', async () => {
     const [a, b] = await contacts();
     const watcher = new SubscriptionClient(t.url, a.token);
