@@ -99,6 +99,11 @@ export async function buildLive(parts: LiveParts): Promise<Live> {
         presence.joinChannel(channel, member.userId, member.userInfo, pusherHolder(socketId)),
       leave: (channel, member, socketId) =>
         presence.leaveChannel(channel, member.userId, pusherHolder(socketId)),
+      // The channel tells whether its user is here; who else watches them is nobody else's business.
+      shown: (channel) => {
+        const owner = PRESENCE_CHANNEL.exec(channel)?.[1];
+        return owner === undefined ? undefined : (member) => member === owner;
+      },
     },
     authorizePresenceChannel: async (viewer, channel) => {
       const match = PRESENCE_CHANNEL.exec(channel);

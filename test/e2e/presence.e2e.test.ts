@@ -214,8 +214,9 @@ describe('Pusher presence channels', () => {
       expect(watching.ids()).toEqual([a.id]);
       expect(watching.channel.members.me).toEqual({ id: a.id, info: { id: Number(a.id), name: a.name } });
 
+      // The owner is shown only themselves: who watches them is not shown to anyone.
       const own = await joinPresence(owner, presenceChannel(b.id));
-      expect(own.ids()).toEqual([a.id, b.id].sort());
+      expect(own.ids()).toEqual([b.id]);
       await eventually(() => expect(watching.added).toHaveLength(1));
       expect(watching.added[0]).toEqual({ id: b.id, info: { id: Number(b.id), name: b.name } });
       expect(watching.ids()).toEqual([a.id, b.id].sort());
@@ -236,6 +237,27 @@ describe('Pusher presence channels', () => {
     }
   });
 
+  it('another watcher of the same user is not shown: watching reveals nothing about the watcher', async () => {
+    const [a, b] = await contacts();
+    const c = await createUser(t.client);
+    await sendMessage(t.client, c.token, b.id, 'hi');
+    const first = legacy(a);
+    const second = legacy(c);
+    try {
+      const watchingA = await joinPresence(first, presenceChannel(b.id));
+      const watchingC = await joinPresence(second, presenceChannel(b.id));
+      expect(watchingC.ids()).toEqual([c.id]);
+      second.disconnect();
+      await sleep(SETTLE_MS);
+      expect(watchingA.added).toEqual([]);
+      expect(watchingA.removed).toEqual([]);
+      expect(watchingA.ids()).toEqual([a.id]);
+    } finally {
+      second.disconnect();
+      first.disconnect();
+    }
+  });
+
   it('a user in a presence channel from two connections is one member, gone when the last leaves', async () => {
     const [a, b] = await contacts();
     const watcher = legacy(a);
@@ -245,7 +267,7 @@ describe('Pusher presence channels', () => {
       const watching = await joinPresence(watcher, presenceChannel(b.id));
       await joinPresence(first, presenceChannel(b.id));
       const again = await joinPresence(second, presenceChannel(b.id));
-      expect(again.ids()).toEqual([a.id, b.id].sort());
+      expect(again.ids()).toEqual([b.id]);
       first.disconnect();
       await sleep(SETTLE_MS);
       expect(watching.removed).toEqual([]);

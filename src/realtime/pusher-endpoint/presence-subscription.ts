@@ -36,19 +36,24 @@ export function parseChannelData(raw: unknown): PresenceMember | undefined {
  * One socket's subscription to a presence channel. Member changes that arrive before its member list was read are
  * held and then replayed against that list; a change the socket's view already shows (a member it knows joining,
  * one it does not know leaving) sends nothing, and nor does a change of the socket's own user, as in Pusher.
+ * Besides itself, the socket is shown only the members `shown` allows.
  */
 export class PresenceSubscription {
   private known: Set<string> | undefined;
   private readonly early: PresenceChange[] = [];
 
-  constructor(readonly member: PresenceMember) {}
+  constructor(
+    readonly member: PresenceMember,
+    private readonly shown: (member: string) => boolean = () => true,
+  ) {}
 
   /** The `pusher_internal:subscription_succeeded` data for these members, and the frames held back meanwhile. */
-  succeeded(members: Map<string, string>): { data: string; then: PresenceFrame[] } {
-    this.known = new Set(members.keys());
+  succeeded(all: Map<string, string>): { data: string; then: PresenceFrame[] } {
+    const members = [...all].filter(([id]) => id === this.member.userId || this.shown(id));
+    this.known = new Set(members.map(([id]) => id));
     const hash: Record<string, unknown> = {};
     for (const [id, info] of members) hash[id] = JSON.parse(info) as unknown;
-    const data = JSON.stringify({ presence: { ids: [...members.keys()], hash, count: members.size } });
+    const data = JSON.stringify({ presence: { ids: [...this.known], hash, count: members.length } });
     const then = this.early.flatMap((change) => this.change(change) ?? []);
     this.early.length = 0;
     return { data, then };
@@ -56,7 +61,7 @@ export class PresenceSubscription {
 
   /** The frame a member change gives this socket, if any. */
   change(change: PresenceChange): PresenceFrame | undefined {
-    if (change.member === this.member.userId) return undefined;
+    if (change.member === this.member.userId || !this.shown(change.member)) return undefined;
     if (this.known === undefined) {
       this.early.push(change);
       return undefined;

@@ -56,6 +56,8 @@ export interface PusherPresenceHooks {
   /** Joins a presence channel; resolves to its members on every instance (user id -> user_info JSON). */
   join(channel: string, member: PresenceMember, socketId: string): Promise<Map<string, string>>;
   leave(channel: string, member: PresenceMember, socketId: string): void;
+  /** Which members a subscriber of the channel is shown besides itself; every member when not given. */
+  shown?(channel: string): ((member: string) => boolean) | undefined;
 }
 
 interface Connection {
@@ -400,7 +402,7 @@ export class PusherSocketServer {
     member: PresenceMember,
     presence: PusherPresenceHooks,
   ): Promise<void> {
-    const subscription = new PresenceSubscription(member);
+    const subscription = new PresenceSubscription(member, presence.shown?.(channel));
     connection.presence.set(channel, subscription);
     let members: Map<string, string>;
     try {
