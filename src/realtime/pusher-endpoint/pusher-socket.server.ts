@@ -72,8 +72,8 @@ interface Connection {
    */
   readonly bindings: Map<string, PusherChannelBinding>;
   readonly bindingWaiters: Map<string, () => void>;
-  /** The presence channels it subscribed to, and what it knows of their members. */
-  readonly presence: Map<string, PresenceSubscription>;
+  /** The presence channels it subscribed to, and what it knows of their members; made on the first one. */
+  presence?: Map<string, PresenceSubscription>;
   /** Fires after the activity timeout of silence (sends a ping), then after the pong grace period (closes). */
   idle: NodeJS.Timeout;
   awaitingPong: boolean;
@@ -155,7 +155,7 @@ export class PusherSocketServer {
   /** Tells this instance's subscribers of a presence channel that a member came or went (on any instance). */
   memberChanged(change: PresenceChange): void {
     for (const connection of this.byChannel.get(change.group) ?? []) {
-      const frameOf = connection.presence.get(change.group)?.change(change);
+      const frameOf = connection.presence?.get(change.group)?.change(change);
       if (frameOf) this.send(connection.socket, frame(frameOf.event, frameOf.data, change.group));
     }
   }
@@ -246,7 +246,6 @@ export class PusherSocketServer {
       signedBy: new Map(),
       bindings: new Map(),
       bindingWaiters: new Map(),
-      presence: new Map(),
       idle: this.idleTimer(() => connection, this.limits.activityTimeoutSeconds),
       awaitingPong: false,
     };
@@ -403,7 +402,7 @@ export class PusherSocketServer {
     presence: PusherPresenceHooks,
   ): Promise<void> {
     const subscription = new PresenceSubscription(member, presence.shown?.(channel));
-    connection.presence.set(channel, subscription);
+    (connection.presence ??= new Map()).set(channel, subscription);
     let members: Map<string, string>;
     try {
       members = await presence.join(channel, member, connection.socketId);
@@ -415,7 +414,7 @@ export class PusherSocketServer {
         frame('pusher:subscription_error', { type: 'ServerError', error: 'Try again', status: 503 }, channel),
       );
     }
-    if (connection.presence.get(channel) !== subscription) return;
+    if (connection.presence?.get(channel) !== subscription) return;
     const { data, then } = subscription.succeeded(members);
     this.send(connection.socket, frame('pusher_internal:subscription_succeeded', data, channel));
     for (const early of then) this.send(connection.socket, frame(early.event, early.data, channel));
@@ -458,9 +457,9 @@ export class PusherSocketServer {
     if (binding && !this.holdsUser(connection, binding.userId)) {
       this.presence?.userUnbound(binding.userId, connection.socketId);
     }
-    const subscription = connection.presence.get(channel);
+    const subscription = connection.presence?.get(channel);
     if (subscription) {
-      connection.presence.delete(channel);
+      connection.presence?.delete(channel);
       this.presence?.leave(channel, subscription.member, connection.socketId);
     }
     const members = this.byChannel.get(channel);
