@@ -16,7 +16,7 @@ import { createErrorFormatter } from '../graphql/format-error';
 import { noHttpSubscriptions } from '../graphql/limits/no-http-subscriptions';
 import { operationLimitRules } from '../graphql/limits/operation-limits';
 import { createLoaders } from '../graphql/loaders';
-import { createResolverContainer } from '../graphql/resolver-container';
+import { createResolverContainer, type LiveServices } from '../graphql/resolver-container';
 import { sandboxLandingPage } from '../graphql/sandbox-landing-page';
 import { clientIp } from '../http/throttle-middleware';
 import type { Throttles } from '../http/throttles';
@@ -45,6 +45,7 @@ export interface GraphQLApiParts {
   readonly pubSub: RealtimePubSub;
   readonly services: Services;
   readonly dataSource: DataSource;
+  readonly live: LiveServices;
   readonly throttles: Throttles;
   readonly metrics: Metrics;
   readonly config: Config;
@@ -54,9 +55,21 @@ export interface GraphQLApiParts {
 
 /** Apollo Server on `/graphql` for queries and mutations over HTTP, with the limits and error rules of the API. */
 export async function buildGraphQLApi(parts: GraphQLApiParts): Promise<GraphQLApi> {
-  const { app, httpServer, schema, pubSub, services, dataSource, throttles, metrics, config, logger, stops } =
-    parts;
-  const container = createResolverContainer(services, pubSub);
+  const {
+    app,
+    httpServer,
+    schema,
+    pubSub,
+    services,
+    dataSource,
+    live,
+    throttles,
+    metrics,
+    config,
+    logger,
+    stops,
+  } = parts;
+  const container = createResolverContainer(services, pubSub, live);
   const exposeInternals = config.env === 'development';
   const formatError = createErrorFormatter(logger, exposeInternals, !config.sandbox);
   const limitRules = operationLimitRules(config.graphqlLimits);

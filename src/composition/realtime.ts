@@ -16,6 +16,7 @@ import { SessionRecheck } from '../realtime/session-recheck';
 import { routeUpgrades, type UpgradeHandler } from '../realtime/upgrade-router';
 import type { Services } from '../services/services';
 import type { GraphQLApi } from './graphql-api';
+import type { Live } from './live';
 import type { Stops } from './stops';
 
 export interface RealtimeParts {
@@ -25,6 +26,7 @@ export interface RealtimeParts {
   readonly api: GraphQLApi;
   readonly services: Services;
   readonly bus: SharedBus;
+  readonly live: Live;
   readonly throttles: Throttles;
   readonly metrics: Metrics;
   readonly config: Config;
@@ -38,17 +40,24 @@ export interface RealtimeParts {
  * outbox relay pushes through.
  */
 export async function buildRealtime(parts: RealtimeParts): Promise<PusherGateway> {
-  const { app, httpServer, schema, api, services, bus, throttles, metrics, config, logger, stops } = parts;
+  const { app, httpServer, schema, api, services, bus, live, throttles, metrics, config, logger, stops } =
+    parts;
   const upgrades: UpgradeHandler[] = [];
 
   const builtIn = config.pusher.builtIn
-    ? await createBuiltInPusher(config.pusher, bus, logger, {
-        ...config.sockets,
-        maxPayloadBytes: config.sockets.pusherMaxPayloadBytes,
-        maxChannels: config.sockets.pusherMaxChannels,
-        // /broadcasting/auth announces every binding; the bus may deliver it just after the subscribe.
-        bindingWaitMs: 2000,
-      })
+    ? await createBuiltInPusher(
+        config.pusher,
+        bus,
+        logger,
+        {
+          ...config.sockets,
+          maxPayloadBytes: config.sockets.pusherMaxPayloadBytes,
+          maxChannels: config.sockets.pusherMaxChannels,
+          // /broadcasting/auth announces every binding; the bus may deliver it just after the subscribe.
+          bindingWaitMs: 2000,
+        },
+        live.pusherPresence,
+      )
     : undefined;
   if (builtIn) {
     app.use(builtIn.routes);
@@ -57,6 +66,9 @@ export async function buildRealtime(parts: RealtimeParts): Promise<PusherGateway
     // Pusher channels live as long as the session that signed them, as graphql-ws sockets do.
     await bus.subscribe('pusher-channel-bound', (binding) => builtIn.sockets.bind(binding));
     await bus.subscribe('sessions-revoked', (revocation) => builtIn.sockets.closeSessions(revocation));
+    await bus.subscribe('presence-changed', (change) => {
+      if (change.group.startsWith('presence-')) builtIn.sockets.memberChanged(change);
+    });
     const recheck = new SessionRecheck(
       services.auth,
       config.sessionRecheckSeconds,
@@ -74,6 +86,7 @@ export async function buildRealtime(parts: RealtimeParts): Promise<PusherGateway
       services.auth,
       gateway,
       builtIn ? (binding) => bus.publish('pusher-channel-bound', binding) : undefined,
+      live.authorizePresenceChannel,
     ),
   );
 
@@ -93,6 +106,7 @@ export async function buildRealtime(parts: RealtimeParts): Promise<PusherGateway
       sessionRecheckSeconds: config.sessionRecheckSeconds,
     },
     context: (viewer, request) => api.socketContext(viewer, upgradeClientIp(request, trustProxy)),
+    presence: live.socketPresence,
   });
   upgrades.push(subscriptions);
   stops.add('graphql-ws sockets', () => subscriptions.close());
@@ -100,5 +114,6 @@ export async function buildRealtime(parts: RealtimeParts): Promise<PusherGateway
   await bus.subscribe('sessions-revoked', (revocation) => subscriptions.closeSessions(revocation));
 
   httpServer.on('upgrade', routeUpgrades(upgrades, new ConnectionsPerIp(config.sockets.maxConnectionsPerIp)));
+  live.pushThrough(gateway);
   return gateway;
 }

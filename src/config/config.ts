@@ -50,6 +50,15 @@ export interface Config {
      */
     readonly retentionHours: number;
   };
+  readonly presence: PresenceSettings;
+}
+
+/** How an instance keeps its users' presence alive in Redis, so a crashed instance's users go offline. */
+export interface PresenceSettings {
+  /** Seconds between the heartbeats that keep this instance's users online, and between sweeps for dead ones. */
+  readonly heartbeatSeconds: number;
+  /** Seconds without a heartbeat after which an instance counts as dead and its users go offline. */
+  readonly ttlSeconds: number;
 }
 
 /** What one client may hold or send on the WebSocket endpoints. */
@@ -306,9 +315,25 @@ export function loadConfig(env: Env = process.env): Config {
         24 * 365,
       ),
     },
+    presence: readPresence(read),
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return Object.freeze(config);
+}
+
+/**
+ * The defaults put a crashed instance's users offline within 20 s (expiry plus one sweep), inside the 30 s promised.
+ * The expiry must outlast a heartbeat interval, or a live instance would count as dead between two beats.
+ */
+function readPresence(read: Reader): PresenceSettings {
+  const heartbeatSeconds = read.integer('PRESENCE_HEARTBEAT_INTERVAL', 5, 1, 3600);
+  const ttlSeconds = read.integer('PRESENCE_TTL', 15, 2, 7200);
+  if (ttlSeconds <= heartbeatSeconds) {
+    read.problems.push(
+      `PRESENCE_TTL (${ttlSeconds}) must be longer than PRESENCE_HEARTBEAT_INTERVAL (${heartbeatSeconds})`,
+    );
+  }
+  return { heartbeatSeconds, ttlSeconds };
 }
 
 const MIN_PRODUCTION_SECRET_LENGTH = 32;

@@ -48,4 +48,11 @@ export class User {
   @Field()
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', precision: 0 })
   updatedAt!: Date;
+
+  /**
+   * When the user last came online or went offline; null until first seen. Not a GraphQL field: only those allowed
+   * to see the user's presence read it, through `presence`. Written with plain SQL, so `updated_at` stays put.
+   */
+  @Column({ name: 'last_seen_at', type: 'timestamptz', precision: 3, nullable: true })
+  lastSeenAt!: Date | null;
 }

@@ -19,6 +19,28 @@ export interface PusherChannelBinding {
   readonly userId: number;
 }
 
+/**
+ * A member that came or went in a presence group, announced once by the instance whose store operation made the
+ * change: `online` holds every user with an open authenticated socket, `presence-…` groups are Pusher channels.
+ */
+export interface PresenceChange {
+  readonly group: string;
+  /** A user id, as a string. */
+  readonly member: string;
+  readonly present: boolean;
+  /** What the member showed when it joined (Pusher's `user_info`, as JSON), empty for `online`. */
+  readonly info: string;
+  /** When it happened (ISO), for `online` also the user's new `lastSeenAt`. */
+  readonly at: string;
+}
+
+/** A typing indicator, never stored: `typistId` is (or stopped) typing to `receiverId`. */
+export interface TypingChange {
+  readonly typistId: number;
+  readonly receiverId: number;
+  readonly typing: boolean;
+}
+
 /** Every message kind that crosses instances, with its payload. */
 export interface BusMessages {
   /** A committed change for GraphQL subscribers. */
@@ -29,6 +51,10 @@ export interface BusMessages {
   'pusher-broadcast': PusherBroadcast;
   /** A channel signature and the session behind it, for the built-in endpoint instance holding that socket. */
   'pusher-channel-bound': PusherChannelBinding;
+  /** Someone came online or went offline, or joined or left a Pusher presence channel. */
+  'presence-changed': PresenceChange;
+  /** A typing indicator for GraphQL subscribers (Pusher gets it once, from the instance that announced it). */
+  'typing-changed': TypingChange;
 }
 
 export type BusKind = keyof BusMessages;

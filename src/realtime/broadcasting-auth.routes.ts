@@ -11,15 +11,22 @@ import { isChannelName, PUSHER_CHANNEL_NAME_MAX_LENGTH } from './channel-name';
 
 const SOCKET_ID = /^\d{1,20}\.\d{1,20}$/;
 
+/** Who a viewer joins a presence channel as (Pusher's channel_data), or undefined when they may not join it. */
+export type PresenceChannelAuthorizer = (
+  viewer: Viewer,
+  channel: string,
+) => Promise<{ user_id: string; user_info: Record<string, unknown> } | undefined>;
+
 /**
  * `POST /broadcasting/auth`, as Laravel served it to pusher-js: signs a private channel subscription only when the
- * channel is the token's own user's.
+ * channel is the token's own user's, and a presence channel only when `presence` allows it (with `channel_data`).
  */
 export function broadcastingAuthRoutes(
   auth: AuthService,
   gateway: PusherGateway,
   /** Tells the built-in endpoint which session signed, before the client can send its subscribe. */
   announceBinding?: (binding: PusherChannelBinding) => Promise<void>,
+  presence?: PresenceChannelAuthorizer,
 ): Router {
   const router = Router();
   // Web clients on another origin call this with an Authorization header, which needs a CORS preflight.
@@ -55,7 +62,8 @@ export function broadcastingAuthRoutes(
         return;
       }
       const userId = viewer.user.id;
-      if (channelOwner(channel) !== userId) {
+      const member = channel.startsWith('presence-') ? await presence?.(viewer, channel) : undefined;
+      if (channelOwner(channel) !== userId && member === undefined) {
         res.status(403).json({ message: `You may not subscribe to ${channel}` });
         return;
       }
@@ -66,7 +74,11 @@ export function broadcastingAuthRoutes(
         res.status(503).json({ message: 'Try again shortly' });
         return;
       }
-      res.json({ auth: gateway.authorizeChannel(socketId, channel) });
+      res.json(
+        member === undefined
+          ? { auth: gateway.authorizeChannel(socketId, channel) }
+          : gateway.authorizePresenceChannel(socketId, channel, member),
+      );
     },
   );
   return router;

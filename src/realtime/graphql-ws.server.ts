@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { GraphQLFormattedError, GraphQLSchema, ValidationRule } from 'graphql';
@@ -40,6 +41,14 @@ const DEFAULT_LIMITS: GraphQLWebSocketLimits = {
 
 interface SocketState extends Record<PropertyKey, unknown> {
   viewer: Viewer;
+  /** Names the socket to presence, which counts the user's open sockets. */
+  presenceId?: string;
+}
+
+/** Hears of each authenticated socket that opens and closes (presence: online while one is open). */
+export interface SocketPresence {
+  opened(userId: number, socket: string): void;
+  closed(userId: number, socket: string): void;
 }
 
 export interface GraphQLWebSocketOptions {
@@ -53,6 +62,7 @@ export interface GraphQLWebSocketOptions {
   /** Rules added to graphql's own, so a socket gets the same operation limits as HTTP. */
   readonly validationRules?: readonly ValidationRule[];
   readonly limits?: GraphQLWebSocketLimits;
+  readonly presence?: SocketPresence;
 }
 
 /**
@@ -100,6 +110,8 @@ export class GraphQLWebSocketServer {
           // A socket that closed while it was being authenticated has had its onClose already: holding it would leak.
           if (ctx.extra.socket.readyState !== WebSocket.OPEN) return false;
           this.sockets.set(ctx.extra.socket, ctx.extra.viewer);
+          ctx.extra.presenceId = `graphql-ws:${randomUUID()}`;
+          options.presence?.opened(ctx.extra.viewer.user.id, ctx.extra.presenceId);
           return true;
         },
         onSubscribe: async (ctx) => {
@@ -134,6 +146,9 @@ export class GraphQLWebSocketServer {
           }),
         onClose: (ctx) => {
           this.sockets.delete(ctx.extra.socket);
+          const { viewer, presenceId } = ctx.extra;
+          if (presenceId !== undefined && viewer !== undefined)
+            options.presence?.closed(viewer.user.id, presenceId);
         },
       },
       this.wss,

@@ -70,6 +70,25 @@ export class PusherGateway {
     }
   }
 
+  /**
+   * One event that is never stored (a typing indicator) to one channel, once: through the SDK, or to the built-in
+   * endpoint's sockets on every instance. Rejects when it could not be handed over; nothing retries it.
+   */
+  async trigger(channel: string, event: string, data: string): Promise<void> {
+    if (this.deliverBuiltIn) await this.deliverBuiltIn([{ channel, event, data }]);
+    else await this.pusher.trigger(channel, event, data);
+  }
+
+  /** The `auth` and `channel_data` pusher-js needs to join a presence channel as this user. */
+  authorizePresenceChannel(
+    socketId: string,
+    channel: string,
+    member: { user_id: string; user_info: Record<string, unknown> },
+  ): { auth: string; channel_data: string } {
+    const { auth, channel_data: channelData } = this.pusher.authorizeChannel(socketId, channel, member);
+    return { auth, channel_data: channelData ?? JSON.stringify(member) };
+  }
+
   /** The `auth` value pusher-js needs to subscribe this socket to a private channel. */
   authorizeChannel(socketId: string, channel: string): string {
     return this.pusher.authorizeChannel(socketId, channel).auth;

@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       sessionMaxAgeSeconds: 2592000,
       sessionRecheckSeconds: 30,
       outbox: { maxAttempts: 10, retentionHours: 72 },
+      presence: { heartbeatSeconds: 5, ttlSeconds: 15 },
     });
     expect(config.dataDir).toMatch(/data$/);
     expect(Object.isFrozen(config)).toBe(true);
@@ -92,6 +93,17 @@ describe('loadConfig', () => {
     ]) {
       expect(found.some((p) => p.startsWith(name))).toBe(true);
     }
+  });
+
+  it('refuses presence settings out of range, and an expiry no longer than the heartbeat interval', () => {
+    const found = problems({ PRESENCE_HEARTBEAT_INTERVAL: '0', PRESENCE_TTL: 'soon' });
+    expect(found).toHaveLength(2);
+    expect(found.some((p) => p.startsWith('PRESENCE_HEARTBEAT_INTERVAL'))).toBe(true);
+    expect(found.some((p) => p.startsWith('PRESENCE_TTL'))).toBe(true);
+    expect(problems({ PRESENCE_HEARTBEAT_INTERVAL: '10', PRESENCE_TTL: '10' })).toEqual([
+      'PRESENCE_TTL (10) must be longer than PRESENCE_HEARTBEAT_INTERVAL (10)',
+    ]);
+    expect(problems({ PRESENCE_HEARTBEAT_INTERVAL: '1', PRESENCE_TTL: '3' })).toEqual([]);
   });
 
   it('refuses an outbox attempt limit below one and a negative retention, by name', () => {

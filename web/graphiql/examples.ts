@@ -63,4 +63,25 @@ subscription Badges {
   unreadCountsChanged { unseenMessages unseenConversations unseenNotifications }
 }`,
   },
+  {
+    query: `# Who is online and who is typing. Presence is for people you have exchanged a message with
+# (admins: anyone). Run the subscriptions here, then call typing (or open a tab as the other user).
+query Presence($userIds: [ID!]!) {
+  presence(userIds: $userIds) { userId online lastSeenAt }
+}
+
+subscription PresenceChanged($userIds: [ID!]!) {
+  presenceChanged(userIds: $userIds) { userId online lastSeenAt }
+}
+
+# At most one event every 2 s however often you call it; typing: false 5 s after the last call.
+mutation Typing($otherUserId: ID!) {
+  typing(otherUserId: $otherUserId)
+}
+
+subscription TypingChanged {
+  typingChanged { userId typing }
+}`,
+    variables: JSON.stringify({ userIds: ['2'], otherUserId: '2' }, null, 2),
+  },
 ];

@@ -12,9 +12,17 @@ import { ConversationSummary } from '../types/conversation-summary.type';
 
 const USER_ID_DESCRIPTION = "Admin only: read another user's data instead of your own.";
 
+/** Hears of each message sent (typing indicators end when the typist sends). */
+export interface MessageSentListener {
+  messageSent(senderId: number, receiverId: number): Promise<void>;
+}
+
 @Resolver(() => Message)
 export class MessageResolver {
-  constructor(private readonly messages: MessageService) {}
+  constructor(
+    private readonly messages: MessageService,
+    private readonly sent?: MessageSentListener,
+  ) {}
 
   @Query(() => Message, { description: 'A message you sent or received (an admin: any).' })
   message(@CurrentViewer() viewer: Viewer, @Arg('id', () => ID) id: string): Promise<Message> {
@@ -82,11 +90,13 @@ export class MessageResolver {
   }
 
   @Mutation(() => Message)
-  sendMessage(
+  async sendMessage(
     @CurrentViewer() viewer: Viewer,
     @Args() { receiverId, detail }: SendMessageArgs,
   ): Promise<Message> {
-    return this.messages.send(viewer, parseId(receiverId, 'receiverId'), detail);
+    const message = await this.messages.send(viewer, parseId(receiverId, 'receiverId'), detail);
+    await this.sent?.messageSent(message.senderId, message.receiverId);
+    return message;
   }
 
   @Mutation(() => Message)

@@ -2,7 +2,11 @@ import type { Router } from 'express';
 import type { PusherBroadcast, SharedBus } from '../../events/shared-bus';
 import type { Logger } from '../../logger';
 import { type PusherApp, pusherEventsRoutes } from './pusher-events.routes';
-import { type PusherSocketLimits, PusherSocketServer } from './pusher-socket.server';
+import {
+  type PusherPresenceHooks,
+  type PusherSocketLimits,
+  PusherSocketServer,
+} from './pusher-socket.server';
 
 export interface BuiltInPusher {
   /** The HTTP events API, mounted at the root. */
@@ -21,8 +25,9 @@ export async function createBuiltInPusher(
   bus: SharedBus,
   logger: Logger,
   limits?: PusherSocketLimits,
+  presence?: PusherPresenceHooks,
 ): Promise<BuiltInPusher> {
-  const sockets = new PusherSocketServer(app, logger, limits);
+  const sockets = new PusherSocketServer(app, logger, limits, presence);
   await bus.subscribe('pusher-broadcast', (broadcast) => sockets.deliver(broadcast));
   const deliver = async (broadcasts: PusherBroadcast[]): Promise<void> => {
     for (const broadcast of broadcasts) await bus.publish('pusher-broadcast', broadcast);

@@ -9,15 +9,21 @@ function equalText(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-/** Whether `auth` is `<key>:<HMAC-SHA256 of "socket_id:channel_name">`, as the Pusher protocol signs channels. */
+/**
+ * Whether `auth` is `<key>:<HMAC-SHA256 of "socket_id:channel_name">`, as the Pusher protocol signs channels; for a
+ * presence channel the signed text ends with `:channel_data`.
+ */
 export function isValidChannelAuth(
   key: string,
   secret: string,
   socketId: string,
   channel: string,
   auth: unknown,
+  channelData?: string,
 ) {
-  return typeof auth === 'string' && equalText(auth, `${key}:${hmac(secret, `${socketId}:${channel}`)}`);
+  const signed =
+    channelData === undefined ? `${socketId}:${channel}` : `${socketId}:${channel}:${channelData}`;
+  return typeof auth === 'string' && equalText(auth, `${key}:${hmac(secret, signed)}`);
 }
 
 export interface SignedRequest {

@@ -3,12 +3,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { endsSession, type SessionRevocation } from '../../events/session-notices';
-import type { PusherBroadcast, PusherChannelBinding } from '../../events/shared-bus';
+import type { PresenceChange, PusherBroadcast, PusherChannelBinding } from '../../events/shared-bus';
 import type { Logger } from '../../logger';
 import type { PusherApp } from './pusher-events.routes';
 import { isChannelName } from '../channel-name';
 import { closeWithin } from '../close-sockets';
 import { isValidChannelAuth } from './pusher-signature';
+import { parseChannelData, type PresenceMember, PresenceSubscription } from './presence-subscription';
 
 const PROTOCOL_VERSION = 7;
 // Pusher's codes: 4000-4099 pusher-js does not reconnect, 4100-4199 it reconnects with backoff, 4200-4299 at once.
@@ -46,6 +47,19 @@ export const DEFAULT_PUSHER_SOCKET_LIMITS: PusherSocketLimits = {
   bindingWaitMs: 0,
 };
 
+/** Where the endpoint reports who its sockets belong to, and keeps the members of presence channels. */
+export interface PusherPresenceHooks {
+  /** The connection now holds a channel signed by this user's session: one of the user's sockets is open. */
+  userBound(userId: number, socketId: string): void;
+  /** The connection no longer holds any channel signed by this user's session. */
+  userUnbound(userId: number, socketId: string): void;
+  /** Joins a presence channel; resolves to its members on every instance (user id -> user_info JSON). */
+  join(channel: string, member: PresenceMember, socketId: string): Promise<Map<string, string>>;
+  leave(channel: string, member: PresenceMember, socketId: string): void;
+  /** Which members a subscriber of the channel is shown besides itself; every member when not given. */
+  shown?(channel: string): ((member: string) => boolean) | undefined;
+}
+
 interface Connection {
   readonly socket: WebSocket;
   readonly socketId: string;
@@ -58,6 +72,8 @@ interface Connection {
    */
   readonly bindings: Map<string, PusherChannelBinding>;
   readonly bindingWaiters: Map<string, () => void>;
+  /** The presence channels it subscribed to, and what it knows of their members; made on the first one. */
+  presence?: Map<string, PresenceSubscription>;
   /** Fires after the activity timeout of silence (sends a ping), then after the pong grace period (closes). */
   idle: NodeJS.Timeout;
   awaitingPong: boolean;
@@ -108,6 +124,7 @@ export class PusherSocketServer {
     private readonly app: PusherApp,
     private readonly logger: Logger,
     private readonly limits: PusherSocketLimits = DEFAULT_PUSHER_SOCKET_LIMITS,
+    private readonly presence?: PusherPresenceHooks,
   ) {
     // Bigger frames close the socket (1009) before they are read into memory.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
@@ -132,6 +149,14 @@ export class PusherSocketServer {
     const message = frame(broadcast.event, broadcast.data, broadcast.channel);
     for (const connection of this.byChannel.get(broadcast.channel) ?? []) {
       if (connection.socketId !== broadcast.excludeSocketId) this.send(connection.socket, message);
+    }
+  }
+
+  /** Tells this instance's subscribers of a presence channel that a member came or went (on any instance). */
+  memberChanged(change: PresenceChange): void {
+    for (const connection of this.byChannel.get(change.group) ?? []) {
+      const frameOf = connection.presence?.get(change.group)?.change(change);
+      if (frameOf) this.send(connection.socket, frame(frameOf.event, frameOf.data, change.group));
     }
   }
 
@@ -290,7 +315,7 @@ export class PusherSocketServer {
       case 'pusher:pong':
         return;
       case 'pusher:subscribe':
-        return void this.subscribe(connection, data.channel, data.auth);
+        return void this.subscribe(connection, data.channel, data.auth, data.channel_data);
       case 'pusher:unsubscribe':
         if (typeof data.channel === 'string') this.leave(connection, data.channel);
         return;
@@ -303,7 +328,12 @@ export class PusherSocketServer {
     }
   }
 
-  private async subscribe(connection: Connection, channel: unknown, auth: unknown): Promise<void> {
+  private async subscribe(
+    connection: Connection,
+    channel: unknown,
+    auth: unknown,
+    channelData: unknown,
+  ): Promise<void> {
     if (typeof channel !== 'string' || channel.length === 0) {
       return this.sendError(connection.socket, ERROR_BAD_MESSAGE, 'pusher:subscribe needs a channel');
     }
@@ -329,25 +359,77 @@ export class PusherSocketServer {
         connection.socket,
         frame('pusher:subscription_error', { type: 'AuthError', error, status: 401 }, channel),
       );
-    if (channel.startsWith('presence-')) return refuse('Presence channels are not supported by this server');
+    const isPresence = channel.startsWith('presence-');
+    let member: PresenceMember | undefined;
+    if (isPresence) {
+      if (!this.presence) return refuse('Presence channels are not supported by this server');
+      member = parseChannelData(channelData);
+      if (!member) return refuse('channel_data must be JSON with a user_id');
+    }
     if (
-      channel.startsWith('private-') &&
-      !isValidChannelAuth(this.app.key, this.app.secret, connection.socketId, channel, auth)
+      (channel.startsWith('private-') || isPresence) &&
+      !isValidChannelAuth(
+        this.app.key,
+        this.app.secret,
+        connection.socketId,
+        channel,
+        auth,
+        isPresence ? (channelData as string) : undefined,
+      )
     ) {
       return refuse(`Invalid signature for channel ${channel}`);
     }
-    if (channel.startsWith('private-')) {
+    if (channel.startsWith('private-') || isPresence) {
       const binding = await this.bindingFor(connection, channel);
       if (connection.socket.readyState !== WebSocket.OPEN) return;
       // A channel signed elsewhere with the secret (a backend using this endpoint as its Pusher service) has no
       // binding and stays unbound: whoever holds the secret can trigger any event anyway.
-      if (binding) connection.signedBy.set(channel, binding);
+      if (binding) this.signed(connection, channel, binding);
     }
     connection.channels.add(channel);
     const members = this.byChannel.get(channel) ?? new Set<Connection>();
     members.add(connection);
     this.byChannel.set(channel, members);
+    if (member && this.presence) return this.joinPresence(connection, channel, member, this.presence);
     this.send(connection.socket, frame('pusher_internal:subscription_succeeded', '{}', channel));
+  }
+
+  /** Joins the member, then sends the members of every instance (`{ids, hash, count}`), as Pusher does. */
+  private async joinPresence(
+    connection: Connection,
+    channel: string,
+    member: PresenceMember,
+    presence: PusherPresenceHooks,
+  ): Promise<void> {
+    const subscription = new PresenceSubscription(member, presence.shown?.(channel));
+    (connection.presence ??= new Map()).set(channel, subscription);
+    let members: Map<string, string>;
+    try {
+      members = await presence.join(channel, member, connection.socketId);
+    } catch (error) {
+      this.logger.warn({ err: error, channel }, 'could not join a presence channel');
+      this.leave(connection, channel);
+      return this.send(
+        connection.socket,
+        frame('pusher:subscription_error', { type: 'ServerError', error: 'Try again', status: 503 }, channel),
+      );
+    }
+    if (connection.presence?.get(channel) !== subscription) return;
+    const { data, then } = subscription.succeeded(members);
+    this.send(connection.socket, frame('pusher_internal:subscription_succeeded', data, channel));
+    for (const early of then) this.send(connection.socket, frame(early.event, early.data, channel));
+  }
+
+  /** Binds a channel to the session that signed it; the connection's first channel of a user makes it theirs. */
+  private signed(connection: Connection, channel: string, binding: PusherChannelBinding): void {
+    const known = this.holdsUser(connection, binding.userId);
+    connection.signedBy.set(channel, binding);
+    if (!known) this.presence?.userBound(binding.userId, connection.socketId);
+  }
+
+  private holdsUser(connection: Connection, userId: number): boolean {
+    for (const binding of connection.signedBy.values()) if (binding.userId === userId) return true;
+    return false;
   }
 
   /** The binding /broadcasting/auth announced for this channel, waiting briefly when the subscribe came first. */
@@ -370,7 +452,16 @@ export class PusherSocketServer {
 
   private leave(connection: Connection, channel: string): void {
     connection.channels.delete(channel);
+    const binding = connection.signedBy.get(channel);
     connection.signedBy.delete(channel);
+    if (binding && !this.holdsUser(connection, binding.userId)) {
+      this.presence?.userUnbound(binding.userId, connection.socketId);
+    }
+    const subscription = connection.presence?.get(channel);
+    if (subscription) {
+      connection.presence?.delete(channel);
+      this.presence?.leave(channel, subscription.member, connection.socketId);
+    }
     const members = this.byChannel.get(channel);
     members?.delete(connection);
     if (members?.size === 0) this.byChannel.delete(channel);

@@ -1,0 +1,119 @@
+import { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../config/config';
+import type { SharedBus, TypingChange } from '../events/shared-bus';
+import type { LiveServices } from '../graphql/resolver-container';
+import type { Logger } from '../logger';
+import type { PresenceChannelAuthorizer } from '../realtime/broadcasting-auth.routes';
+import type { SocketPresence } from '../realtime/graphql-ws.server';
+import { LiveTopic, LiveTopics } from '../realtime/live-topics';
+import { ONLINE, PresenceService } from '../realtime/presence/presence.service';
+import { InMemoryPresenceStore } from '../realtime/presence/presence-store';
+import { watchableUsers } from '../realtime/presence/presence-visibility';
+import { RedisPresenceStore } from '../realtime/presence/redis-presence-store';
+import type { PusherPresenceHooks } from '../realtime/pusher-endpoint/pusher-socket.server';
+import type { PusherGateway } from '../realtime/pusher-gateway';
+import { legacyTypingPayload, TYPING_EVENT } from '../realtime/typing/typing-payload';
+import { InMemoryTypingState, RedisTypingState } from '../realtime/typing/typing-state';
+import { TypingService } from '../realtime/typing/typing.service';
+import type { Stops } from './stops';
+
+export interface LiveParts {
+  readonly dataSource: DataSource;
+  readonly bus: SharedBus;
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly stops: Stops;
+}
+
+/** Presence and typing, plus what the sockets and /broadcasting/auth need to take part. */
+export interface Live extends LiveServices {
+  /** For graphql-ws: each authenticated socket counts towards its user being online. */
+  readonly socketPresence: SocketPresence;
+  /** For the built-in Pusher endpoint: its signed sockets count too, and it keeps presence channels' members. */
+  readonly pusherPresence: PusherPresenceHooks;
+  /** For /broadcasting/auth: who may join `presence-Chat.User.{id}`, and as whom. */
+  readonly authorizePresenceChannel: PresenceChannelAuthorizer;
+  /** Where typing indicators reach Pusher clients, once the gateway exists. */
+  pushThrough(gateway: PusherGateway): void;
+}
+
+const PRESENCE_CHANNEL = /^presence-Chat\.User\.([1-9]\d{0,9})$/;
+const messageChannel = (userId: number) => `private-MessageChannel.User.${userId}`;
+
+/**
+ * Builds presence (state in Redis with REDIS_URL, with heartbeats so a dead instance's users go offline; in memory
+ * otherwise) and typing (throttled in Redis or in memory). Changes cross instances on the bus; Pusher typing events
+ * go out once, from the instance that announced them.
+ */
+export async function buildLive(parts: LiveParts): Promise<Live> {
+  const { dataSource, bus, config, logger, stops } = parts;
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 })
+    : undefined;
+  if (redis) {
+    redis.on('error', (error: Error) => logger.warn({ err: error }, 'Redis connection error (presence)'));
+    await redis.connect();
+    stops.add('presence Redis connection', () => redis.quit().then(() => undefined));
+  }
+  const topics = new LiveTopics();
+  await bus.subscribe('presence-changed', (change) => {
+    if (change.group === ONLINE) topics.publish(LiveTopic.PRESENCE_CHANGED, change.member, change);
+  });
+  await bus.subscribe('typing-changed', (change) =>
+    topics.publish(LiveTopic.TYPING_CHANGED, change.receiverId, change),
+  );
+
+  const store = redis
+    ? new RedisPresenceStore(redis, { prefix: config.redisPrefix, ...config.presence }, logger)
+    : new InMemoryPresenceStore();
+  const presence = new PresenceService(dataSource, store, bus, logger);
+  await presence.start();
+  // Registered after the sockets' stops would be too late: stops run newest first, so this one runs after them.
+  stops.add('presence', () => presence.stop());
+
+  let gateway: PusherGateway | undefined;
+  const announceTyping = async (change: TypingChange): Promise<void> => {
+    await bus.publish('typing-changed', change);
+    await gateway
+      ?.trigger(messageChannel(change.receiverId), TYPING_EVENT, legacyTypingPayload(change))
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not send a Typing event to Pusher'));
+  };
+  const typingState = redis ? new RedisTypingState(redis, config.redisPrefix) : new InMemoryTypingState();
+  const typing = new TypingService(dataSource, typingState, announceTyping, logger);
+  stops.add('typing indicators', () => typing.stop());
+
+  const pusherHolder = (socketId: string) => `pusher:${socketId}`;
+  return {
+    presence,
+    typing,
+    topics,
+    socketPresence: {
+      opened: (userId, socket) => presence.socketOpened(userId, socket),
+      closed: (userId, socket) => presence.socketClosed(userId, socket),
+    },
+    pusherPresence: {
+      userBound: (userId, socketId) => presence.socketOpened(userId, pusherHolder(socketId)),
+      userUnbound: (userId, socketId) => presence.socketClosed(userId, pusherHolder(socketId)),
+      join: (channel, member, socketId) =>
+        presence.joinChannel(channel, member.userId, member.userInfo, pusherHolder(socketId)),
+      leave: (channel, member, socketId) =>
+        presence.leaveChannel(channel, member.userId, pusherHolder(socketId)),
+      // The channel tells whether its user is here; who else watches them is nobody else's business.
+      shown: (channel) => {
+        const owner = PRESENCE_CHANNEL.exec(channel)?.[1];
+        return owner === undefined ? undefined : (member) => member === owner;
+      },
+    },
+    authorizePresenceChannel: async (viewer, channel) => {
+      const match = PRESENCE_CHANNEL.exec(channel);
+      if (!match) return undefined;
+      const allowed = await watchableUsers(dataSource, viewer, [Number(match[1])]);
+      if (!allowed.has(Number(match[1]))) return undefined;
+      return { user_id: String(viewer.user.id), user_info: { id: viewer.user.id, name: viewer.user.name } };
+    },
+    pushThrough: (target) => {
+      gateway = target;
+    },
+  };
+}

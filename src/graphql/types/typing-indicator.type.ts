@@ -1,0 +1,10 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+
+@ObjectType({ description: 'Someone started or stopped typing to you.' })
+export class TypingIndicator {
+  @Field(() => ID, { description: 'Who is typing.' })
+  userId!: string;
+
+  @Field({ description: 'false once they stopped (5 s after their last keystroke) or sent the message.' })
+  typing!: boolean;
+}

@@ -1,0 +1,78 @@
+import { EventEmitter } from 'node:events';
+import type { PresenceChange, TypingChange } from '../events/shared-bus';
+
+/** GraphQL topics of what is never stored (presence, typing), each published per user. */
+export enum LiveTopic {
+  /** Keyed by the user whose presence changed. */
+  PRESENCE_CHANGED = 'PRESENCE_CHANGED',
+  /** Keyed by the user being typed to. */
+  TYPING_CHANGED = 'TYPING_CHANGED',
+}
+
+export interface LiveTopicPayloads {
+  [LiveTopic.PRESENCE_CHANGED]: PresenceChange;
+  [LiveTopic.TYPING_CHANGED]: TypingChange;
+}
+
+/**
+ * One instance's fan-out of presence and typing changes to its GraphQL subscriptions. A subscription may listen to
+ * several users at once; it listens from the `subscribe` call on, and `return` frees its listeners at once.
+ */
+export class LiveTopics {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  publish<T extends LiveTopic>(topic: T, userId: number | string, payload: LiveTopicPayloads[T]): void {
+    this.emitter.emit(`${topic}:${userId}`, payload);
+  }
+
+  subscribe<T extends LiveTopic>(
+    topic: T,
+    userIds: readonly (number | string)[],
+  ): AsyncIterableIterator<LiveTopicPayloads[T]> {
+    const names = [...new Set(userIds.map((id) => `${topic}:${id}`))];
+    const queued: LiveTopicPayloads[T][] = [];
+    let waiting: ((result: IteratorResult<LiveTopicPayloads[T]>) => void) | undefined;
+    let done = false;
+    const listener = (payload: LiveTopicPayloads[T]) => {
+      if (waiting) {
+        const wake = waiting;
+        waiting = undefined;
+        wake({ done: false, value: payload });
+      } else {
+        queued.push(payload);
+      }
+    };
+    for (const name of names) this.emitter.on(name, listener);
+    const end = (): IteratorResult<LiveTopicPayloads[T]> => {
+      if (!done) {
+        done = true;
+        for (const name of names) this.emitter.off(name, listener);
+        queued.length = 0;
+      }
+      waiting?.({ done: true, value: undefined });
+      waiting = undefined;
+      return { done: true, value: undefined };
+    };
+    return {
+      next() {
+        if (done) return Promise.resolve({ done: true, value: undefined });
+        const value = queued.shift();
+        if (value !== undefined) return Promise.resolve({ done: false, value });
+        return new Promise((resolve) => {
+          waiting = resolve;
+        });
+      },
+      async return() {
+        return end();
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  /** Open subscriptions listening to a user (tests check that ended ones are freed). */
+  listenerCount(topic: LiveTopic, userId: number | string): number {
+    return this.emitter.listenerCount(`${topic}:${userId}`);
+  }
+}

@@ -1,0 +1,74 @@
+/** A member that left because the instance holding it stopped renewing its heartbeat. */
+export interface ExpiredMember {
+  readonly group: string;
+  readonly member: string;
+  /** The dead instance's last heartbeat: when the member was last seen. */
+  readonly lastSeen: Date;
+}
+
+export interface PresenceStoreHandlers {
+  /** Members whose only instance died: they are gone now. */
+  readonly expired: (members: ExpiredMember[]) => void;
+  /** This instance was itself taken for dead (a long pause) and swept: what it holds must be joined again. */
+  readonly lost: () => void;
+}
+
+/**
+ * Who is present in each group, over every instance. Each instance joins a member once however many of its sockets
+ * hold it (see PresenceRegistry); `join` and `leave` answer whether the member's presence as a whole changed, so
+ * exactly one instance learns of each change and announces it.
+ */
+export interface PresenceStore {
+  /** Starts keeping this instance's entries alive. */
+  start(handlers: PresenceStoreHandlers): Promise<void>;
+  /** Whether the member was absent before (on every instance). */
+  join(group: string, member: string, info: string): Promise<boolean>;
+  /** Whether the member is now absent (on every instance). */
+  leave(group: string, member: string): Promise<boolean>;
+  /** The members of a group and the info each joined with. */
+  members(group: string): Promise<Map<string, string>>;
+  /** For each member, whether it is present. */
+  present(group: string, members: readonly string[]): Promise<boolean[]>;
+  /** Removes what this instance still holds and reports it as `expired` would; stops the heartbeat. */
+  stop(): Promise<ExpiredMember[]>;
+}
+
+/** One instance without Redis: presence is what this process holds. */
+export class InMemoryPresenceStore implements PresenceStore {
+  private readonly groups = new Map<string, Map<string, string>>();
+
+  async start(): Promise<void> {}
+
+  async join(group: string, member: string, info: string): Promise<boolean> {
+    const members = this.groups.get(group) ?? new Map<string, string>();
+    this.groups.set(group, members);
+    const absent = !members.has(member);
+    members.set(member, info);
+    return absent;
+  }
+
+  async leave(group: string, member: string): Promise<boolean> {
+    const members = this.groups.get(group);
+    if (!members?.delete(member)) return false;
+    if (members.size === 0) this.groups.delete(group);
+    return true;
+  }
+
+  async members(group: string): Promise<Map<string, string>> {
+    return new Map(this.groups.get(group));
+  }
+
+  async present(group: string, members: readonly string[]): Promise<boolean[]> {
+    const present = this.groups.get(group);
+    return members.map((member) => present?.has(member) ?? false);
+  }
+
+  async stop(): Promise<ExpiredMember[]> {
+    const now = new Date();
+    const left = [...this.groups].flatMap(([group, members]) =>
+      [...members.keys()].map((member) => ({ group, member, lastSeen: now })),
+    );
+    this.groups.clear();
+    return left;
+  }
+}

@@ -1,0 +1,41 @@
+import type { DataSource } from 'typeorm';
+import { forbidden } from '../../errors';
+import { isAdmin, type Viewer } from '../../services/viewer';
+
+/**
+ * Whose presence a viewer may see: their own, that of anyone they have exchanged a message with (either way), and,
+ * for an admin, everyone's. One query for the whole list.
+ */
+export async function watchableUsers(
+  dataSource: DataSource,
+  viewer: Viewer,
+  userIds: readonly number[],
+): Promise<Set<number>> {
+  if (isAdmin(viewer)) return new Set(userIds);
+  const others = userIds.filter((id) => id !== viewer.user.id);
+  const allowed = new Set(userIds.filter((id) => id === viewer.user.id));
+  if (others.length === 0) return allowed;
+  const rows: { user_id: number }[] = await dataSource.query(
+    `SELECT receiver_id AS user_id FROM messages WHERE sender_id = $1 AND receiver_id = ANY($2::int[])
+     UNION
+     SELECT sender_id AS user_id FROM messages WHERE receiver_id = $1 AND sender_id = ANY($2::int[])`,
+    [viewer.user.id, others],
+  );
+  for (const row of rows) allowed.add(Number(row.user_id));
+  return allowed;
+}
+
+/** Refuses (FORBIDDEN) unless the viewer may see the presence of every one of the users. */
+export async function assertMayWatch(
+  dataSource: DataSource,
+  viewer: Viewer,
+  userIds: readonly number[],
+): Promise<void> {
+  const allowed = await watchableUsers(dataSource, viewer, userIds);
+  const refused = userIds.filter((id) => !allowed.has(id));
+  if (refused.length > 0) {
+    throw forbidden(
+      `You may only see the presence of people you have exchanged messages with (not ${refused.join(', ')}).`,
+    );
+  }
+}

@@ -1,0 +1,117 @@
+import type { DataSource } from 'typeorm';
+import type { PresenceChange, SharedBus } from '../../events/shared-bus';
+import type { Logger } from '../../logger';
+import type { Viewer } from '../../services/viewer';
+import { PresenceRegistry, type PresenceTransition } from './presence-registry';
+import type { ExpiredMember, PresenceStore } from './presence-store';
+import { assertMayWatch } from './presence-visibility';
+
+/** The group of every user with at least one open authenticated socket, on any instance. */
+export const ONLINE = 'online';
+
+/** What `presence` answers for one user. */
+export interface UserPresenceState {
+  readonly userId: number;
+  readonly online: boolean;
+  readonly lastSeenAt: Date | null;
+}
+
+/**
+ * Who is online, and who is in which Pusher presence channel: sockets open and close here, the store counts them
+ * over every instance, and each change is announced once on the bus (and, for `online`, kept as `lastSeenAt`).
+ */
+export class PresenceService {
+  private readonly registry: PresenceRegistry;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: PresenceStore,
+    private readonly bus: SharedBus,
+    private readonly logger: Logger,
+  ) {
+    this.registry = new PresenceRegistry(store, (transition) => this.announce(transition), logger);
+  }
+
+  start(): Promise<void> {
+    return this.store.start({
+      expired: (members) => void this.expired(members),
+      lost: () => this.registry.rejoin(),
+    });
+  }
+
+  /** An authenticated socket of the user opened; `socket` is unique on this instance. */
+  socketOpened(userId: number, socket: string): void {
+    void this.registry.add(ONLINE, String(userId), socket);
+  }
+
+  socketClosed(userId: number, socket: string): void {
+    void this.registry.remove(ONLINE, String(userId), socket);
+  }
+
+  /** A socket joined a Pusher presence channel; resolves to its members (user id -> info), the joiner included. */
+  async joinChannel(
+    channel: string,
+    userId: string,
+    info: string,
+    socket: string,
+  ): Promise<Map<string, string>> {
+    await this.registry.add(channel, userId, socket, info);
+    return this.store.members(channel);
+  }
+
+  leaveChannel(channel: string, userId: string, socket: string): void {
+    void this.registry.remove(channel, userId, socket);
+  }
+
+  /** The presence of each user, in the order asked; FORBIDDEN unless the viewer may see every one. */
+  async presence(viewer: Viewer, userIds: readonly number[]): Promise<UserPresenceState[]> {
+    await assertMayWatch(this.dataSource, viewer, userIds);
+    if (userIds.length === 0) return [];
+    const [online, rows] = await Promise.all([
+      this.store.present(ONLINE, userIds.map(String)),
+      this.dataSource.query<{ user_id: number; last_seen_at: Date | null }[]>(
+        'SELECT user_id, last_seen_at FROM users WHERE user_id = ANY($1::int[])',
+        [userIds],
+      ),
+    ]);
+    const lastSeen = new Map(rows.map((row) => [Number(row.user_id), row.last_seen_at]));
+    return userIds.map((userId, i) => ({
+      userId,
+      online: online[i],
+      lastSeenAt: lastSeen.get(userId) ?? null,
+    }));
+  }
+
+  /** Refuses (FORBIDDEN) unless the viewer may see the presence of every one of the users. */
+  assertMayWatch(viewer: Viewer, userIds: readonly number[]): Promise<void> {
+    return assertMayWatch(this.dataSource, viewer, userIds);
+  }
+
+  /** Takes this instance's members away, announcing each, after its sockets closed. */
+  async stop(): Promise<void> {
+    await this.registry.close();
+    const left = await this.store.stop();
+    await this.expired(left);
+  }
+
+  private async expired(members: ExpiredMember[]): Promise<void> {
+    for (const { group, member, lastSeen } of members) {
+      await this.announce({ group, member, present: false, info: '', at: lastSeen }).catch((error: unknown) =>
+        this.logger.error({ err: error, group, member }, 'could not announce a presence change'),
+      );
+    }
+  }
+
+  private async announce(transition: PresenceTransition): Promise<void> {
+    const { group, member, present, info, at } = transition;
+    if (group === ONLINE) {
+      // Plain SQL: a presence change is not a profile change, so updated_at and the entity subscribers stay out.
+      await this.dataSource.query('UPDATE users SET last_seen_at = $2 WHERE user_id = $1', [
+        Number(member),
+        at,
+      ]);
+    }
+    const change: PresenceChange = { group, member, present, info, at: at.toISOString() };
+    await this.bus.publish('presence-changed', change);
+  }
+}
