@@ -15,7 +15,7 @@ import { type GraphQLContext, knownViewer, viewerResolver } from '../graphql/con
 import { createErrorFormatter } from '../graphql/format-error';
 import { noHttpSubscriptions } from '../graphql/limits/no-http-subscriptions';
 import { operationLimitRules } from '../graphql/limits/operation-limits';
-import { createLoaders } from '../graphql/loaders';
+import { createLoaders, type Loaders } from '../graphql/loaders';
 import { createResolverContainer, type LiveServices } from '../graphql/resolver-container';
 import { sandboxLandingPage } from '../graphql/sandbox-landing-page';
 import { clientIp } from '../http/throttle-middleware';
@@ -110,13 +110,19 @@ export async function buildGraphQLApi(parts: GraphQLApiParts): Promise<GraphQLAp
   return {
     formatError,
     limitRules,
-    socketContext: (viewer, client) => ({
-      viewer: knownViewer(viewer),
-      loaders: createLoaders(dataSource),
-      container,
-      subscriber: viewer,
-      throttles,
-      client,
-    }),
+    socketContext: (viewer, client) => {
+      // A subscription holds its context for the socket's life, and most never load a user: loaders on demand.
+      let loaders: Loaders | undefined;
+      return {
+        viewer: knownViewer(viewer),
+        get loaders() {
+          return (loaders ??= createLoaders(dataSource));
+        },
+        container,
+        subscriber: viewer,
+        throttles,
+        client,
+      };
+    },
   };
 }
