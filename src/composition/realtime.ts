@@ -105,7 +105,8 @@ export async function buildRealtime(parts: RealtimeParts): Promise<PusherGateway
       pingIntervalSeconds: config.sockets.activityTimeoutSeconds,
       sessionRecheckSeconds: config.sessionRecheckSeconds,
     },
-    context: (viewer, request) => api.socketContext(viewer, upgradeClientIp(request, trustProxy)),
+    context: (viewer, client) => api.socketContext(viewer, client),
+    clientOf: (request) => upgradeClientIp(request, trustProxy),
     presence: live.socketPresence,
   });
   upgrades.push(subscriptions);

@@ -7,6 +7,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { endsSession, type SessionRevocation } from '../events/session-notices';
 import { forbidden } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
+import { cachingParse } from '../graphql/document-cache';
 import { validateWithLimits } from '../graphql/limits/operation-limits';
 import { bearerToken } from '../http/bearer-token';
 import type { Logger } from '../logger';
@@ -41,6 +42,8 @@ const DEFAULT_LIMITS: GraphQLWebSocketLimits = {
 
 interface SocketState extends Record<PropertyKey, unknown> {
   viewer: Viewer;
+  /** Whom per-IP throttles count the socket's operations against, read once from its upgrade request. */
+  client: string;
   /** Names the socket to presence, which counts the user's open sockets. */
   presenceId?: string;
 }
@@ -54,8 +57,10 @@ export interface SocketPresence {
 export interface GraphQLWebSocketOptions {
   readonly schema: GraphQLSchema;
   readonly auth: AuthService;
-  /** The context of one operation on a socket authenticated as `viewer`, opened by `request`. */
-  readonly context: (viewer: Viewer, request: IncomingMessage) => GraphQLContext;
+  /** The context of one operation on a socket authenticated as `viewer`, opened from `client`. */
+  readonly context: (viewer: Viewer, client: string) => GraphQLContext;
+  /** The client address an upgrade request comes from (through TRUST_PROXY). */
+  readonly clientOf: (request: IncomingMessage) => string;
   readonly logger: Logger;
   /** The same formatting HTTP responses get, so a socket never carries a stack trace or SQL text either. */
   readonly formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -97,7 +102,9 @@ export class GraphQLWebSocketServer {
       {
         schema: options.schema,
         validate: validateWithLimits(options.validationRules ?? []),
-        context: (ctx) => options.context(ctx.extra.viewer as Viewer, ctx.extra.request),
+        // Every subscriber sends the same few queries: one parsed document each, shared.
+        parse: cachingParse(),
+        context: (ctx) => options.context(ctx.extra.viewer as Viewer, ctx.extra.client as string),
         onConnect: async (ctx) => {
           const params = ctx.connectionParams ?? {};
           const token = bearerToken(params.authorization ?? params.Authorization);
@@ -107,6 +114,9 @@ export class GraphQLWebSocketServer {
           } catch {
             return false;
           }
+          // The upgrade request is needed only for the address: held for the socket's life it would cost a few KiB.
+          ctx.extra.client = options.clientOf(ctx.extra.request);
+          (ctx.extra as { request?: IncomingMessage }).request = undefined;
           // A socket that closed while it was being authenticated has had its onClose already: holding it would leak.
           if (ctx.extra.socket.readyState !== WebSocket.OPEN) return false;
           this.sockets.set(ctx.extra.socket, ctx.extra.viewer);
@@ -152,6 +162,9 @@ export class GraphQLWebSocketServer {
         },
       },
       this.wss,
+      // This server pings on its own schedule (pingIntervalSeconds): graphql-ws's 12 s keep-alive would add a
+      // second timer per socket and override that setting.
+      0,
     );
   }
 
