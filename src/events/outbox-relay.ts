@@ -104,6 +104,8 @@ export class OutboxRelay {
   private readonly maxAttempts: number;
   private readonly retentionHours: number;
   private readonly observer: RelayObserver;
+  /** Where the relay's statements go: the drain lock's connection while it holds one, else the pool. */
+  private db: Pick<DataSource, 'query'>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -117,6 +119,7 @@ export class OutboxRelay {
     this.maxAttempts = options.maxAttempts ?? 10;
     this.retentionHours = options.retentionHours ?? 72;
     this.observer = options.observer ?? silentObserver;
+    this.db = dataSource;
     this.sinkState = {
       graphql: { blockedUntil: 0, backoffMs: this.minBackoffMs },
       pusher: { blockedUntil: 0, backoffMs: this.minBackoffMs },
@@ -166,7 +169,7 @@ export class OutboxRelay {
    * newest replayable one deleted, so a resume from before it answers CURSOR_EXPIRED; returns how many.
    */
   async prune(): Promise<number> {
-    const [{ count }] = (await this.dataSource.query(
+    const [{ count }] = (await this.db.query(
       `WITH pruned AS (
          DELETE FROM event_outbox
           WHERE published_at IS NOT NULL
@@ -199,41 +202,45 @@ export class OutboxRelay {
   }
 
   private async loop(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        await this.drain();
-      } catch (error) {
-        if (this.stopped) return;
-        this.logger.error({ err: error }, 'outbox relay failed; retrying');
-        this.again = false;
-        this.schedule(Math.min(1000, this.maxBackoffMs));
-        return;
+    let lock: QueryRunner | undefined;
+    try {
+      if (this.options.exclusive) {
+        lock = await this.tryLock();
+        if (lock === undefined) {
+          // Another instance is draining and may have read its last batch before our commit: look again soon.
+          this.schedule(LOCK_RETRY_MS);
+          return;
+        }
       }
-    } while (this.again && !this.stopped);
+      // While commits keep kicking, drains follow one another under the same lock and on its connection: no lock
+      // round trips between them, and no wait behind requests for a pooled connection.
+      this.db = lock ?? this.dataSource;
+      do {
+        this.again = false;
+        await this.drain();
+      } while (this.again && !this.stopped);
+    } catch (error) {
+      if (this.stopped) return;
+      this.logger.error({ err: error }, 'outbox relay failed; retrying');
+      this.again = false;
+      this.schedule(Math.min(1000, this.maxBackoffMs));
+    } finally {
+      this.db = this.dataSource;
+      if (lock) await this.unlock(lock);
+    }
   }
 
   private async drain(): Promise<void> {
-    const lock = this.options.exclusive ? await this.tryLock() : undefined;
-    if (this.options.exclusive && lock === undefined) {
-      // Another instance is draining and may have read its last batch before our commit: look again soon.
-      this.schedule(LOCK_RETRY_MS);
-      return;
+    // A batch of each in turn, so a steady stream of new writes cannot starve either sink. A round goes on only
+    // while a sink may have more waiting (a full batch): a commit during the drain kicks it again anyway.
+    while (!this.stopped) {
+      const published = this.ready('graphql') && (await this.publishBatch());
+      const pushed = this.ready('pusher') && (await this.pushBatch());
+      if (!published && !pushed) break;
     }
-    try {
-      // A batch of each in turn, so a steady stream of new writes cannot starve either sink. A round goes on only
-      // while a sink may have more waiting (a full batch): a commit during the drain kicks it again anyway.
-      while (!this.stopped) {
-        const published = this.ready('graphql') && (await this.publishBatch());
-        const pushed = this.ready('pusher') && (await this.pushBatch());
-        if (!published && !pushed) break;
-      }
-      if (!this.stopped && Date.now() >= this.nextPruneAt) {
-        this.nextPruneAt = Date.now() + PRUNE_EVERY_MS;
-        await this.prune();
-      }
-    } finally {
-      if (lock) await this.unlock(lock);
+    if (!this.stopped && Date.now() >= this.nextPruneAt) {
+      this.nextPruneAt = Date.now() + PRUNE_EVERY_MS;
+      await this.prune();
     }
   }
 
@@ -260,7 +267,7 @@ export class OutboxRelay {
 
   /** Claims and marks the oldest unpublished events, then publishes them; true when more may be waiting. */
   private async publishBatch(): Promise<boolean> {
-    const [claimed] = (await this.dataSource.query(
+    const [claimed] = (await this.db.query(
       `UPDATE event_outbox SET published_at = now()
         WHERE event_id IN (SELECT event_id FROM event_outbox WHERE published_at IS NULL
                             ORDER BY event_id LIMIT $1 FOR UPDATE SKIP LOCKED)
@@ -278,7 +285,7 @@ export class OutboxRelay {
       }
     } catch (error) {
       const left = rows.slice(handedOver);
-      await this.dataSource.query('UPDATE event_outbox SET published_at = NULL WHERE event_id = ANY($1)', [
+      await this.db.query('UPDATE event_outbox SET published_at = NULL WHERE event_id = ANY($1)', [
         idsOf(left),
       ]);
       this.succeeded('graphql', rows.slice(0, handedOver));
@@ -292,7 +299,7 @@ export class OutboxRelay {
   /** Sends the oldest undelivered events to Pusher; true when more may be waiting and delivery need not wait. */
   private async pushBatch(): Promise<boolean> {
     const limit = this.pushSingly ? 1 : READ_BATCH;
-    const rows = (await this.dataSource.query(
+    const rows = (await this.db.query(
       `SELECT ${COLUMNS} FROM event_outbox WHERE pushed_at IS NULL AND dead_at IS NULL
         ORDER BY event_id LIMIT $1`,
       [limit],
@@ -301,7 +308,7 @@ export class OutboxRelay {
     for (const group of this.requestGroups(rows)) {
       const outcome = await this.sinks.push(group.map(toEvent));
       if (outcome.delivered) {
-        await this.dataSource.query('UPDATE event_outbox SET pushed_at = now() WHERE event_id = ANY($1)', [
+        await this.db.query('UPDATE event_outbox SET pushed_at = now() WHERE event_id = ANY($1)', [
           idsOf(group),
         ]);
         this.pushSingly = false;
@@ -317,17 +324,17 @@ export class OutboxRelay {
       const [row] = group;
       const attempts = row.attempts + 1;
       if (outcome.retry && (attempts < this.maxAttempts || !(await this.othersGetThrough(row)))) {
-        await this.dataSource.query('UPDATE event_outbox SET attempts = $2 WHERE event_id = $1', [
+        await this.db.query('UPDATE event_outbox SET attempts = $2 WHERE event_id = $1', [
           row.event_id,
           attempts,
         ]);
         this.failed('pusher', 1, outcome.error);
         return false;
       }
-      await this.dataSource.query(
-        'UPDATE event_outbox SET attempts = $2, dead_at = now() WHERE event_id = $1',
-        [row.event_id, attempts],
-      );
+      await this.db.query('UPDATE event_outbox SET attempts = $2, dead_at = now() WHERE event_id = $1', [
+        row.event_id,
+        attempts,
+      ]);
       this.logger.error(
         { eventId: row.event_id, eventName: row.event_name, attempts, error: outcome.error },
         outcome.retry
@@ -346,7 +353,7 @@ export class OutboxRelay {
    * failure the event's own. Otherwise the service is down, and an outage must delay events, never kill them.
    */
   private async othersGetThrough(row: OutboxRow): Promise<boolean> {
-    const [next] = (await this.dataSource.query(
+    const [next] = (await this.db.query(
       `SELECT ${COLUMNS} FROM event_outbox WHERE pushed_at IS NULL AND dead_at IS NULL AND event_id > $1
         ORDER BY event_id LIMIT 1`,
       [row.event_id],
@@ -354,9 +361,7 @@ export class OutboxRelay {
     if (next === undefined) return false;
     const outcome = await this.sinks.push([toEvent(next)]);
     if (!outcome.delivered) return false;
-    await this.dataSource.query('UPDATE event_outbox SET pushed_at = now() WHERE event_id = $1', [
-      next.event_id,
-    ]);
+    await this.db.query('UPDATE event_outbox SET pushed_at = now() WHERE event_id = $1', [next.event_id]);
     this.succeeded('pusher', [next]);
     return true;
   }
@@ -390,11 +395,14 @@ export class OutboxRelay {
     return undefined;
   }
 
+  /** Never throws: a lost connection releases the lock with it, and the relay must go on polling. */
   private async unlock(runner: QueryRunner): Promise<void> {
     try {
       await runner.query('SELECT pg_advisory_unlock($1)', [DRAIN_LOCK_KEY]);
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not release the outbox drain lock; its connection is dropped');
     } finally {
-      await runner.release();
+      await runner.release().catch(() => undefined);
     }
   }
 }
