@@ -54,6 +54,13 @@ function refusedByApollo(error: unknown): boolean {
 }
 
 /**
+ * graphql-js coerces a field's arguments as it executes it; a `null` sent through a variable to a non-null argument
+ * with a default is refused there, with no code of its own. It is the client's input, not a fault of the server.
+ */
+const ARGUMENT_COERCION =
+  /^Argument "[^"]+" (of non-null type "[^"]+" must not be null|of required type "[^"]+" was not provided|has invalid value .*)\.$/;
+
+/**
  * Client refusals keep their message and code; server faults are logged and, outside development, reduced to a
  * generic message, so no stack trace or SQL text reaches a client.
  */
@@ -98,6 +105,14 @@ function formatWith(logger: Logger, exposeInternals: boolean) {
       };
     }
     const code = String(formatted.extensions?.code ?? '');
+    if (code === 'INTERNAL_SERVER_ERROR' && ARGUMENT_COERCION.test(formatted.message)) {
+      return {
+        message: formatted.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: 'BAD_USER_INPUT' },
+      };
+    }
     if (original instanceof AppError || CLIENT_CODES.has(code)) {
       if (exposeInternals) return formatted;
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
