@@ -57,9 +57,6 @@ export async function buildLive(parts: LiveParts): Promise<Live> {
     stops.add('presence Redis connection', () => redis.quit().then(() => undefined));
   }
   const topics = new LiveTopics();
-  await bus.subscribe('presence-changed', (change) => {
-    if (change.group === ONLINE) topics.publish(LiveTopic.PRESENCE_CHANGED, change.member, change);
-  });
   await bus.subscribe('typing-changed', (change) =>
     topics.publish(LiveTopic.TYPING_CHANGED, change.receiverId, change),
   );
@@ -68,6 +65,10 @@ export async function buildLive(parts: LiveParts): Promise<Live> {
     ? new RedisPresenceStore(redis, { prefix: config.redisPrefix, ...config.presence }, logger)
     : new InMemoryPresenceStore();
   const presence = new PresenceService(dataSource, store, bus, logger);
+  presence.onChange((change) => {
+    if (change.group === ONLINE) topics.publish(LiveTopic.PRESENCE_CHANGED, change.member, change);
+  });
+  await presence.listen();
   await presence.start();
   // Registered after the sockets' stops would be too late: stops run newest first, so this one runs after them.
   stops.add('presence', () => presence.stop());

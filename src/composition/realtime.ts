@@ -66,7 +66,7 @@ export async function buildRealtime(parts: RealtimeParts): Promise<PusherGateway
     // Pusher channels live as long as the session that signed them, as graphql-ws sockets do.
     await bus.subscribe('pusher-channel-bound', (binding) => builtIn.sockets.bind(binding));
     await bus.subscribe('sessions-revoked', (revocation) => builtIn.sockets.closeSessions(revocation));
-    await bus.subscribe('presence-changed', (change) => {
+    live.presence.onChange((change) => {
       if (change.group.startsWith('presence-')) builtIn.sockets.memberChanged(change);
     });
     const recheck = new SessionRecheck(

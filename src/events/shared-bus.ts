@@ -32,6 +32,8 @@ export interface PresenceChange {
   readonly info: string;
   /** When it happened (ISO), for `online` also the user's new `lastSeenAt`. */
   readonly at: string;
+  /** Its place among all presence changes: a receiver drops one older than what it already has. */
+  readonly version: number;
 }
 
 /** A typing indicator, never stored: `typistId` is (or stopped) typing to `receiverId`. */

@@ -4,12 +4,14 @@ import {
   PresenceSubscription,
 } from '../../src/realtime/pusher-endpoint/presence-subscription';
 
+let version = 0;
 const change = (member: string, present: boolean): PresenceChange => ({
   group: 'presence-Chat.User.5',
   member,
   present,
   info: present ? JSON.stringify({ name: `user ${member}` }) : '',
   at: new Date(0).toISOString(),
+  version: ++version,
 });
 
 const me = { userId: '7', userInfo: JSON.stringify({ name: 'me' }) };

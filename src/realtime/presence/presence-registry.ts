@@ -8,6 +8,8 @@ export interface PresenceTransition {
   readonly present: boolean;
   readonly info: string;
   readonly at: Date;
+  /** Its place among all presence changes, from the store. */
+  readonly version: number;
 }
 
 interface Entry {
@@ -60,8 +62,8 @@ export class PresenceRegistry {
     return this.enqueue(entry, async () => {
       // Held again while waiting its turn: the join that followed is queued and will find it present.
       if (entry.holders.size > 0) return;
-      const left = await this.store.leave(entry.group, entry.member);
-      if (left) await this.changed({ ...this.describe(entry), present: false });
+      const version = await this.store.leave(entry.group, entry.member);
+      if (version > 0) await this.changed({ ...this.describe(entry), present: false, version });
       if (entry.holders.size === 0 && this.entries.get(key) === entry) this.entries.delete(key);
     });
   }
@@ -81,9 +83,8 @@ export class PresenceRegistry {
 
   private async join(entry: Entry): Promise<void> {
     if (entry.holders.size === 0) return;
-    if (await this.store.join(entry.group, entry.member, entry.info)) {
-      await this.changed({ ...this.describe(entry), present: true });
-    }
+    const version = await this.store.join(entry.group, entry.member, entry.info);
+    if (version > 0) await this.changed({ ...this.describe(entry), present: true, version });
   }
 
   private describe(entry: Entry) {

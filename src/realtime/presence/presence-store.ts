@@ -4,6 +4,8 @@ export interface ExpiredMember {
   readonly member: string;
   /** The dead instance's last heartbeat: when the member was last seen. */
   readonly lastSeen: Date;
+  /** The change's place among all presence changes (see PresenceStore.join). */
+  readonly version: number;
 }
 
 export interface PresenceStoreHandlers {
@@ -16,15 +18,17 @@ export interface PresenceStoreHandlers {
 /**
  * Who is present in each group, over every instance. Each instance joins a member once however many of its sockets
  * hold it (see PresenceRegistry); `join` and `leave` answer whether the member's presence as a whole changed, so
- * exactly one instance learns of each change and announces it.
+ * exactly one instance learns of each change and announces it. A change is answered with its version, a number
+ * that grows with every change the store makes (0: no change): announcements from different instances can reach
+ * the bus out of order, and receivers keep only the newest (PresenceOrder).
  */
 export interface PresenceStore {
   /** Starts keeping this instance's entries alive. */
   start(handlers: PresenceStoreHandlers): Promise<void>;
-  /** Whether the member was absent before (on every instance). */
-  join(group: string, member: string, info: string): Promise<boolean>;
-  /** Whether the member is now absent (on every instance). */
-  leave(group: string, member: string): Promise<boolean>;
+  /** The change's version when the member was absent before (on every instance), else 0. */
+  join(group: string, member: string, info: string): Promise<number>;
+  /** The change's version when the member is now absent (on every instance), else 0. */
+  leave(group: string, member: string): Promise<number>;
   /** The members of a group and the info each joined with. */
   members(group: string): Promise<Map<string, string>>;
   /** For each member, whether it is present. */
@@ -36,22 +40,23 @@ export interface PresenceStore {
 /** One instance without Redis: presence is what this process holds. */
 export class InMemoryPresenceStore implements PresenceStore {
   private readonly groups = new Map<string, Map<string, string>>();
+  private version = 0;
 
   async start(): Promise<void> {}
 
-  async join(group: string, member: string, info: string): Promise<boolean> {
+  async join(group: string, member: string, info: string): Promise<number> {
     const members = this.groups.get(group) ?? new Map<string, string>();
     this.groups.set(group, members);
     const absent = !members.has(member);
     members.set(member, info);
-    return absent;
+    return absent ? ++this.version : 0;
   }
 
-  async leave(group: string, member: string): Promise<boolean> {
+  async leave(group: string, member: string): Promise<number> {
     const members = this.groups.get(group);
-    if (!members?.delete(member)) return false;
+    if (!members?.delete(member)) return 0;
     if (members.size === 0) this.groups.delete(group);
-    return true;
+    return ++this.version;
   }
 
   async members(group: string): Promise<Map<string, string>> {
@@ -66,7 +71,7 @@ export class InMemoryPresenceStore implements PresenceStore {
   async stop(): Promise<ExpiredMember[]> {
     const now = new Date();
     const left = [...this.groups].flatMap(([group, members]) =>
-      [...members.keys()].map((member) => ({ group, member, lastSeen: now })),
+      [...members.keys()].map((member) => ({ group, member, lastSeen: now, version: ++this.version })),
     );
     this.groups.clear();
     return left;

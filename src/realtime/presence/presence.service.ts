@@ -22,6 +22,8 @@ export interface UserPresenceState {
  */
 export class PresenceService {
   private readonly registry: PresenceRegistry;
+  private readonly order = new PresenceOrder();
+  private readonly handlers: ((change: PresenceChange) => void)[] = [];
 
   constructor(
     private readonly dataSource: DataSource,
@@ -95,23 +97,55 @@ export class PresenceService {
   }
 
   private async expired(members: ExpiredMember[]): Promise<void> {
-    for (const { group, member, lastSeen } of members) {
-      await this.announce({ group, member, present: false, info: '', at: lastSeen }).catch((error: unknown) =>
-        this.logger.error({ err: error, group, member }, 'could not announce a presence change'),
+    for (const { group, member, lastSeen, version } of members) {
+      await this.announce({ group, member, present: false, info: '', at: lastSeen, version }).catch(
+        (error: unknown) =>
+          this.logger.error({ err: error, group, member }, 'could not announce a presence change'),
       );
     }
   }
 
+  /**
+   * Hands `handler` the presence changes of every instance, each once and in the order they happened: an
+   * announcement overtaken on its way by a newer one of the same member is dropped, and so is one that would
+   * repeat the state a receiver already has (a blip it never saw).
+   */
+  onChange(handler: (change: PresenceChange) => void): void {
+    this.handlers.push(handler);
+  }
+
+  /** Subscribes to the bus once; the handlers registered with onChange get what gets through the order check. */
+  async listen(): Promise<void> {
+    await this.bus.subscribe('presence-changed', (change) => {
+      if (!this.order.accept(change)) return;
+      for (const handler of this.handlers) handler(change);
+    });
+  }
+
   private async announce(transition: PresenceTransition): Promise<void> {
-    const { group, member, present, info, at } = transition;
+    const { group, member, present, info, at, version } = transition;
+    const change: PresenceChange = { group, member, present, info, at: at.toISOString(), version };
+    await this.bus.publish('presence-changed', change);
     if (group === ONLINE) {
       // Plain SQL: a presence change is not a profile change, so updated_at and the entity subscribers stay out.
-      await this.dataSource.query('UPDATE users SET last_seen_at = $2 WHERE user_id = $1', [
-        Number(member),
-        at,
-      ]);
+      // Never backwards: announcements of two instances may reach this point in either order.
+      await this.dataSource.query(
+        'UPDATE users SET last_seen_at = $2 WHERE user_id = $1 AND (last_seen_at IS NULL OR last_seen_at <= $2)',
+        [Number(member), at],
+      );
     }
-    const change: PresenceChange = { group, member, present, info, at: at.toISOString() };
-    await this.bus.publish('presence-changed', change);
+  }
+}
+
+/** The newest change each receiver has seen of each member, to drop what arrives late. */
+class PresenceOrder {
+  private readonly latest = new Map<string, { version: number; present: boolean }>();
+
+  accept(change: PresenceChange): boolean {
+    const key = `${change.group}|${change.member}`;
+    const last = this.latest.get(key);
+    if (last !== undefined && change.version <= last.version) return false;
+    this.latest.set(key, { version: change.version, present: change.present });
+    return last === undefined || last.present !== change.present;
   }
 }

@@ -8,11 +8,12 @@ import type { ExpiredMember, PresenceStore, PresenceStoreHandlers } from './pres
 //   held:<instance>        set of the entries an instance holds
 //   holders:<entry>        set of the instances holding an entry; the member is present while it is not empty
 //   members:<group>        hash: member -> the info it joined with
+//   version                counter: the version of every change, in the order the changes happened
 const JOIN = `
 local added = redis.call('SADD', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
-if added == 1 and redis.call('SCARD', KEYS[1]) == 1 then return 1 end
+if added == 1 and redis.call('SCARD', KEYS[1]) == 1 then return redis.call('INCR', KEYS[4]) end
 return 0`;
 
 const LEAVE = `
@@ -20,7 +21,7 @@ local removed = redis.call('SREM', KEYS[1], ARGV[1])
 redis.call('SREM', KEYS[2], ARGV[2])
 if removed == 1 and redis.call('SCARD', KEYS[1]) == 0 then
   redis.call('HDEL', KEYS[3], ARGV[3])
-  return 1
+  return redis.call('INCR', KEYS[4])
 end
 return 0`;
 
@@ -35,6 +36,7 @@ for _, entry in ipairs(redis.call('SMEMBERS', held)) do
     local bar = string.find(entry, '|', 1, true)
     redis.call('HDEL', ARGV[1] .. 'members:' .. string.sub(entry, 1, bar - 1), string.sub(entry, bar + 1))
     table.insert(gone, entry)
+    table.insert(gone, redis.call('INCR', ARGV[1] .. 'version'))
   end
 end
 redis.call('DEL', held)
@@ -43,7 +45,8 @@ return gone`;
 interface PresenceCommands {
   presenceJoin(...args: string[]): Promise<number>;
   presenceLeave(...args: string[]): Promise<number>;
-  presenceSweep(...args: string[]): Promise<string[]>;
+  /** Each member gone, then its change's version. */
+  presenceSweep(...args: string[]): Promise<(string | number)[]>;
 }
 
 export interface RedisPresenceSettings {
@@ -71,8 +74,8 @@ export class RedisPresenceStore implements PresenceStore {
     private readonly logger: Logger,
   ) {
     this.keys = `${settings.prefix}presence:`;
-    redis.defineCommand('presenceJoin', { numberOfKeys: 3, lua: JOIN });
-    redis.defineCommand('presenceLeave', { numberOfKeys: 3, lua: LEAVE });
+    redis.defineCommand('presenceJoin', { numberOfKeys: 4, lua: JOIN });
+    redis.defineCommand('presenceLeave', { numberOfKeys: 4, lua: LEAVE });
     redis.defineCommand('presenceSweep', { numberOfKeys: 1, lua: SWEEP });
     this.redis = redis as Redis & PresenceCommands;
   }
@@ -88,31 +91,31 @@ export class RedisPresenceStore implements PresenceStore {
     await this.sweep();
   }
 
-  async join(group: string, member: string, info: string): Promise<boolean> {
+  async join(group: string, member: string, info: string): Promise<number> {
     const entry = `${group}|${member}`;
-    const joined = await this.redis.presenceJoin(
+    return this.redis.presenceJoin(
       this.holdersKey(entry),
       this.heldKey(this.instanceId),
       this.membersKey(group),
+      `${this.keys}version`,
       this.instanceId,
       entry,
       member,
       info,
     );
-    return joined === 1;
   }
 
-  async leave(group: string, member: string): Promise<boolean> {
+  async leave(group: string, member: string): Promise<number> {
     const entry = `${group}|${member}`;
-    const left = await this.redis.presenceLeave(
+    return this.redis.presenceLeave(
       this.holdersKey(entry),
       this.heldKey(this.instanceId),
       this.membersKey(group),
+      `${this.keys}version`,
       this.instanceId,
       entry,
       member,
     );
-    return left === 1;
   }
 
   async members(group: string): Promise<Map<string, string>> {
@@ -129,7 +132,7 @@ export class RedisPresenceStore implements PresenceStore {
     clearInterval(this.timer);
     await this.beating;
     const gone = await this.redis.presenceSweep(`${this.keys}instances`, this.keys, this.instanceId);
-    return gone.map((entry) => expiredEntry(entry, new Date()));
+    return expiredEntries(gone, new Date());
   }
 
   private heldKey = (instance: string) => `${this.keys}held:${instance}`;
@@ -162,12 +165,23 @@ export class RedisPresenceStore implements PresenceStore {
       if (instance === this.instanceId) continue;
       const lastSeen = new Date(Number(dead[i + 1]) - this.settings.ttlSeconds * 1000);
       const gone = await this.redis.presenceSweep(`${this.keys}instances`, this.keys, instance);
-      if (gone.length > 0) this.handlers?.expired(gone.map((entry) => expiredEntry(entry, lastSeen)));
+      if (gone.length > 0) this.handlers?.expired(expiredEntries(gone, lastSeen));
     }
   }
 }
 
-function expiredEntry(entry: string, lastSeen: Date): ExpiredMember {
-  const bar = entry.indexOf('|');
-  return { group: entry.slice(0, bar), member: entry.slice(bar + 1), lastSeen };
+/** What SWEEP returns, each entry followed by its change's version, as members gone. */
+function expiredEntries(gone: readonly (string | number)[], lastSeen: Date): ExpiredMember[] {
+  const members: ExpiredMember[] = [];
+  for (let i = 0; i < gone.length; i += 2) {
+    const entry = String(gone[i]);
+    const bar = entry.indexOf('|');
+    members.push({
+      group: entry.slice(0, bar),
+      member: entry.slice(bar + 1),
+      lastSeen,
+      version: Number(gone[i + 1]),
+    });
+  }
+  return members;
 }
