@@ -57,9 +57,6 @@ export async function buildLive(parts: LiveParts): Promise<Live> {
     stops.add('presence Redis connection', () => redis.quit().then(() => undefined));
   }
   const topics = new LiveTopics();
-  await bus.subscribe('typing-changed', (change) =>
-    topics.publish(LiveTopic.TYPING_CHANGED, change.receiverId, change),
-  );
 
   const store = redis
     ? new RedisPresenceStore(redis, { prefix: config.redisPrefix, ...config.presence }, logger)
@@ -82,6 +79,10 @@ export async function buildLive(parts: LiveParts): Promise<Live> {
   };
   const typingState = redis ? new RedisTypingState(redis, config.redisPrefix) : new InMemoryTypingState();
   const typing = new TypingService(dataSource, typingState, announceTyping, logger);
+  await bus.subscribe('typing-changed', (change) => {
+    topics.publish(LiveTopic.TYPING_CHANGED, change.receiverId, change);
+    typing.heard(change);
+  });
   stops.add('typing indicators', () => typing.stop());
 
   const pusherHolder = (socketId: string) => `pusher:${socketId}`;

@@ -7,6 +7,7 @@ import { LegacyPusherClient, messageChannel } from '../support/legacy-pusher-cli
 import {
   joinPresence,
   PRESENCE,
+  TYPING,
   PRESENCE_CHANGED,
   presenceChannel,
   type PresenceState,
@@ -18,6 +19,7 @@ import {
   sharedServicesAvailable,
 } from '../support/shared-services';
 import { ensureBuilt, type SpawnedServer, spawnServer } from '../support/spawned-server';
+import { GraphQLClient } from '../support/graphql-client';
 import { SubscriptionClient } from '../support/subscription-client';
 import { startTestServer, TEST_JWT_SECRET, type TestServer } from '../support/test-server';
 import { eventually } from '../support/wait';
@@ -103,5 +105,45 @@ it('a SIGKILLed instance\u2019s users go offline within 30 s, and leave the pres
     await graphqlTab.close();
     channelWatcher.disconnect();
     await watcher.close();
+  }
+}, 90_000);
+
+it('a typing indicator whose last call went to a SIGKILLed instance still ends, once, from another instance', async () => {
+  if (!available) return;
+  const crashDir = await mkdtemp(path.join(os.tmpdir(), 'jw-crash-typing-'));
+  const typingInstance = await spawnServer({
+    ...shared,
+    REDIS_PREFIX: SHARED_REDIS_PREFIX,
+    JWT_SECRET: TEST_JWT_SECRET,
+    DATA_DIR: crashDir,
+  });
+  const typist = await createUser(survivor.client);
+  const receiver = await createUser(survivor.client);
+  const listening = new SubscriptionClient(survivor.url, receiver.token);
+  try {
+    await listening.subscribe('typingChanged', 'subscription { typingChanged { userId typing } }');
+    const onDoomed = new GraphQLClient(`${typingInstance.url}/graphql`);
+    await onDoomed.ok(TYPING, { to: receiver.id }, typist.token);
+    const changes = () => listening.results<{ userId: string; typing: boolean }>('typingChanged');
+    await eventually(() => expect(changes()).toEqual([{ userId: typist.id, typing: true }]));
+    // The 5 s timer that would end it dies with its instance.
+    typingInstance.child.kill('SIGKILL');
+    await typingInstance.exited;
+    await eventually(
+      () =>
+        expect(changes()).toEqual([
+          { userId: typist.id, typing: true },
+          { userId: typist.id, typing: false },
+        ]),
+      15_000,
+    );
+    // Once: no second end arrives later.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(changes()).toHaveLength(2);
+  } finally {
+    if (typingInstance.child.exitCode === null && typingInstance.child.signalCode === null)
+      typingInstance.child.kill('SIGKILL');
+    await listening.close();
+    await rm(crashDir, { recursive: true, force: true });
   }
 }, 90_000);

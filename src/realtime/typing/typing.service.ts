@@ -16,6 +16,9 @@ export interface TypingTiming {
 
 export const DEFAULT_TYPING_TIMING: TypingTiming = { windowMs: 2000, idleMs: 5000 };
 
+/** How long after the last call's own timer a watchdog looks: that timer ends the indicator first if it can. */
+const WATCHDOG_GRACE_MS = 1000;
+
 /**
  * Typing indicators, never stored: between two users who may message each other (as `sendMessage` allows), at most
  * one event per pair and window whichever instances the calls reach, and an end when the typist stops or sends.
@@ -23,6 +26,8 @@ export const DEFAULT_TYPING_TIMING: TypingTiming = { windowMs: 2000, idleMs: 500
 export class TypingService {
   /** This instance's timer for each pair whose latest call it took. */
   private readonly timers = new Map<string, { readonly token: string; readonly timer: NodeJS.Timeout }>();
+  /** Every instance's watch over each indicator that is on, should the instance holding its timer die. */
+  private readonly watchdogs = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -58,8 +63,22 @@ export class TypingService {
     }
   }
 
+  /**
+   * Every instance hears every typing change (the bus): while an indicator is on, each one watches it, and ends it
+   * once its latest call is `idleMs` old, in case the instance whose timer should have ended it died. The `on`
+   * marker of the state makes that end go out once, whoever gets there first.
+   */
+  heard(change: TypingChange): void {
+    const pair = `${change.typistId}:${change.receiverId}`;
+    clearTimeout(this.watchdogs.get(pair));
+    this.watchdogs.delete(pair);
+    if (change.typing) this.watch(pair, { ...change, typing: false }, this.timing.idleMs + WATCHDOG_GRACE_MS);
+  }
+
   /** Ends, now, the indicators whose timers this instance holds. */
   async stop(): Promise<void> {
+    for (const watchdog of this.watchdogs.values()) clearTimeout(watchdog);
+    this.watchdogs.clear();
     const pending = [...this.timers];
     this.timers.clear();
     await Promise.all(
@@ -78,6 +97,24 @@ export class TypingService {
       void this.idle(pair, token, end);
     }, this.timing.idleMs);
     this.timers.set(pair, { token, timer });
+  }
+
+  private watch(pair: string, end: TypingChange, inMs: number): void {
+    const watchdog = setTimeout(() => {
+      void (async () => {
+        if (this.watchdogs.get(pair) !== watchdog) return;
+        this.watchdogs.delete(pair);
+        try {
+          const check = await this.state.stopIfStale(pair, this.timing.idleMs);
+          if (check === 'ended') await this.announce(end);
+          else if (check === 'fresh' && !this.watchdogs.has(pair)) this.watch(pair, end, WATCHDOG_GRACE_MS);
+        } catch (error) {
+          this.logger.warn({ err: error, pair }, 'could not check a typing indicator');
+        }
+      })();
+    }, inMs);
+    watchdog.unref();
+    this.watchdogs.set(pair, watchdog);
   }
 
   /** The timer of a call ran out: only the latest call (on any instance) ends the indicator. */
