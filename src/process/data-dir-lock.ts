@@ -4,14 +4,27 @@ import path from 'node:path';
 /** Why the data folder cannot be used: another live process holds it. */
 export class DataDirLockedError extends Error {}
 
-/** True while a process with this id exists (signal 0 only checks, it delivers nothing). */
+/**
+ * True while a process with this id runs (signal 0 only checks, it delivers nothing). A zombie (killed, not yet
+ * reaped by its parent, as under a container without an init) has let go of every file: it counts as dead.
+ */
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: it exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/** Linux only (`/proc/<pid>/stat`, state after the command name); elsewhere nothing is taken for a zombie. */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
   }
 }
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, statSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -276,6 +276,44 @@ describe('clients that never answer the close handshake', () => {
     expect(server.output()).toContain('second signal');
   }, 30_000);
 });
+
+describe('a data folder whose server was killed but not reaped', () => {
+  it('is taken over: a zombie holds no files', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jw-zombie-'));
+    // `exec sleep` makes sleep the server's parent, and sleep never reaps it: killed, it stays a zombie, as under a
+    // container without an init.
+    const holder = spawn('sh', ['-c', `"${process.execPath}" "${MAIN}" & echo $!; exec sleep 120`], {
+      cwd: os.tmpdir(),
+      env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATA_DIR: dataDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(holder);
+    try {
+      let output = '';
+      holder.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      await eventuallyTrue(() => /"msg":"server ready"/.test(output), 30_000);
+      const serverPid = Number(/^(\d+)$/m.exec(output)?.[1]);
+      process.kill(serverPid, 'SIGKILL');
+      await eventuallyTrue(() => readFileSync(`/proc/${serverPid}/stat`, 'utf8').includes(') Z'), 10_000);
+
+      const next = await start({ DATA_DIR: dataDir });
+      next.child.kill('SIGTERM');
+      expect(await next.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      holder.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+/** Polls until the check holds. */
+async function eventuallyTrue(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
 describe('a signal during start-up', () => {
   it('stops the server cleanly instead of killing it, and releases the data folder', async () => {
