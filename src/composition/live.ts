@@ -65,7 +65,6 @@ export async function buildLive(parts: LiveParts): Promise<Live> {
   presence.onChange((change) => {
     if (change.group === ONLINE) topics.publish(LiveTopic.PRESENCE_CHANGED, change.member, change);
   });
-  await presence.listen();
   await presence.start();
   // Registered after the sockets' stops would be too late: stops run newest first, so this one runs after them.
   stops.add('presence', () => presence.stop());

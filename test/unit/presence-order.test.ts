@@ -25,7 +25,7 @@ async function receiver() {
   );
   const seen: [number, boolean][] = [];
   presence.onChange((c) => seen.push([c.version, c.present]));
-  await presence.listen();
+  await presence.start();
   return { bus, seen };
 }
 

@@ -34,8 +34,13 @@ export class PresenceService {
     this.registry = new PresenceRegistry(store, (transition) => this.announce(transition), logger);
   }
 
-  start(): Promise<void> {
-    return this.store.start({
+  /** Listens to the changes of every instance (see onChange), then starts keeping this instance's presence. */
+  async start(): Promise<void> {
+    await this.bus.subscribe('presence-changed', (change) => {
+      if (!this.order.accept(change)) return;
+      for (const handler of this.handlers) handler(change);
+    });
+    await this.store.start({
       expired: (members) => void this.expired(members),
       lost: () => this.registry.rejoin(),
     });
@@ -112,14 +117,6 @@ export class PresenceService {
    */
   onChange(handler: (change: PresenceChange) => void): void {
     this.handlers.push(handler);
-  }
-
-  /** Subscribes to the bus once; the handlers registered with onChange get what gets through the order check. */
-  async listen(): Promise<void> {
-    await this.bus.subscribe('presence-changed', (change) => {
-      if (!this.order.accept(change)) return;
-      for (const handler of this.handlers) handler(change);
-    });
   }
 
   private async announce(transition: PresenceTransition): Promise<void> {
