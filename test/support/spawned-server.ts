@@ -29,9 +29,15 @@ export interface SpawnedServer {
   readonly output: () => string;
 }
 
-/** Starts `node dist/src/main.js` as `npm start` does and resolves once its "server ready" line names the port. */
-export function spawnServer(env: Record<string, string | undefined>): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [MAIN], {
+/**
+ * Starts `node dist/src/main.js` as `npm start` does (or another copy of it, `main`) and resolves once its
+ * "server ready" line names the port.
+ */
+export function spawnServer(
+  env: Record<string, string | undefined>,
+  main: string = MAIN,
+): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, [main], {
     cwd: os.tmpdir(), // no .env of the checkout
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
