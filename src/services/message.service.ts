@@ -16,6 +16,8 @@ export interface MessageChanges {
 
 /** One entry of a user's latest chats. */
 export interface ConversationSummary {
+  /** Whose chat list this entry is in. */
+  readonly userId: number;
   readonly otherUserId: number;
   readonly lastMessage: Message;
   readonly unseenCount: number;
@@ -143,10 +145,38 @@ export class MessageService {
     const messageById = new Map(messages.map((m) => [m.id, m]));
     const unseenBySender = new Map(unseen.map((u) => [u.sender_id, u.unseen]));
     return rows.map((row) => ({
+      userId,
       otherUserId: row.other_id,
       lastMessage: messageById.get(row.last_id) as Message,
       unseenCount: unseenBySender.get(row.other_id) ?? 0,
     }));
+  }
+
+  /**
+   * The chat list entries of (user, other user) pairs, as `conversations` shows them, in the order asked; null for a
+   * pair with no message. Two queries, however many pairs.
+   */
+  async summaries(
+    pairs: readonly { readonly userId: number; readonly otherUserId: number }[],
+  ): Promise<(ConversationSummary | null)[]> {
+    const rows: { last_id: number | null; unseen: number }[] = await this.dataSource.query(
+      `SELECT (SELECT max(m.message_id) FROM messages m
+                WHERE (m.sender_id = p.user_id AND m.receiver_id = p.other_id)
+                   OR (m.sender_id = p.other_id AND m.receiver_id = p.user_id)) AS last_id,
+              (SELECT count(*)::int FROM messages m
+                WHERE m.sender_id = p.other_id AND m.receiver_id = p.user_id AND m.status = 'unseen') AS unseen
+         FROM unnest($1::int[], $2::int[]) WITH ORDINALITY AS p(user_id, other_id, n)
+        ORDER BY p.n`,
+      [pairs.map((pair) => pair.userId), pairs.map((pair) => pair.otherUserId)],
+    );
+    const lastIds = rows.flatMap((row) => (row.last_id === null ? [] : [row.last_id]));
+    const messages =
+      lastIds.length === 0 ? [] : await this.dataSource.getRepository(Message).findBy({ id: In(lastIds) });
+    const messageById = new Map(messages.map((m) => [m.id, m]));
+    return rows.map((row, i) => {
+      const lastMessage = row.last_id === null ? undefined : messageById.get(row.last_id);
+      return lastMessage === undefined ? null : { ...pairs[i], lastMessage, unseenCount: row.unseen };
+    });
   }
 
   /** How many people have sent the viewer messages the viewer has not seen. */

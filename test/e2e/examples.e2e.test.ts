@@ -88,3 +88,24 @@ it.each(['legacy-catch-up.mjs', 'graphql-ws-resume.mjs'])(
   },
   90_000,
 );
+
+it('apollo-client.mjs keeps its badge and chat list current from the subscriptions and its own reply, with a default cache', async () => {
+  const a = await createUser(t.client, { name: 'Apollo Writer' });
+  const b = await createUser(t.client, { name: 'Example Reader' });
+  await sendMessage(t.client, a.token, b.id, 'first');
+  const example = runExample('apollo-client.mjs', { API_URL: t.url, EMAIL: b.email, PASSWORD: b.password });
+  try {
+    await example.listening;
+    expect(example.output()).toContain('badge: 1 unseen messages from 1 people');
+    expect(example.output()).toContain('chats: Apollo Writer: "first" (1 unseen)');
+    await sendMessage(t.client, a.token, b.id, 'Hello, Apollo');
+    expect(await example.exited).toBe(0);
+    // No refetch: the new counts came with unreadCountsChanged, the entry with messageCreated and sendMessage.
+    expect(example.output()).toContain('badge: 2 unseen messages from 1 people');
+    expect(example.output()).toContain('chats: Apollo Writer: "Hello, Apollo" (2 unseen)');
+    expect(example.output()).toContain('chats: Apollo Writer: "Re: Hello, Apollo" (2 unseen)');
+    expect(example.output()).not.toMatch(/failed|Error/);
+  } finally {
+    example.kill();
+  }
+});

@@ -10,6 +10,8 @@ import { parseId, parseOptionalId } from '../ids';
 import { UpdateMessageInput } from '../inputs/update-message.input';
 import { ConversationSummary } from '../types/conversation-summary.type';
 
+const conversationId = (userId: number, otherUserId: number): string => `${userId}:${otherUserId}`;
+
 const USER_ID_DESCRIPTION = "Admin only: read another user's data instead of your own.";
 
 /** Hears of each message sent (typing indicators end when the typist sends). */
@@ -24,7 +26,11 @@ export class MessageResolver {
     private readonly sent?: MessageSentListener,
   ) {}
 
-  @Query(() => Message, { description: 'A message you sent or received (an admin: any).' })
+  @Query(() => Message, {
+    nullable: true,
+    description:
+      'A message you sent or received (an admin: any); null with NOT_FOUND, other fields keep their data.',
+  })
   message(@CurrentViewer() viewer: Viewer, @Arg('id', () => ID) id: string): Promise<Message> {
     return this.messages.get(viewer, parseId(id, 'id'));
   }
@@ -122,6 +128,27 @@ export class MessageResolver {
     return this.messages.markConversationSeen(viewer, parseId(otherUserId, 'otherUserId'));
   }
 
+  @FieldResolver(() => ConversationSummary, {
+    name: 'conversation',
+    nullable: true,
+    description:
+      'The chat list entry this message is now the last of, as your conversations query shows it (yours with the ' +
+      "other party; an admin who is neither: the sender's). Select it on sendMessage and messageCreated to keep a " +
+      'cached chat list current.',
+  })
+  conversationEntry(
+    @Root() message: Message,
+    @CurrentViewer() viewer: Viewer,
+    @Ctx() { loaders }: GraphQLContext,
+  ): Promise<ConversationSummary | null> {
+    const mine = viewer.user.id === message.receiverId;
+    return loaders.conversation.load(
+      mine
+        ? conversationId(message.receiverId, message.senderId)
+        : conversationId(message.senderId, message.receiverId),
+    );
+  }
+
   @FieldResolver(() => User)
   sender(@Root() message: Message, @Ctx() { loaders }: GraphQLContext): Promise<User | null> {
     return loaders.user.load(message.senderId);
@@ -135,6 +162,14 @@ export class MessageResolver {
 
 @Resolver(() => ConversationSummary)
 export class ConversationSummaryResolver {
+  @FieldResolver(() => ID, {
+    description:
+      'The pair, `<list owner id>:<other user id>`: the same for this entry wherever it is returned.',
+  })
+  id(@Root() summary: ConversationSummary): string {
+    return conversationId(summary.userId, summary.otherUserId);
+  }
+
   @FieldResolver(() => User)
   otherUser(@Root() summary: ConversationSummary, @Ctx() { loaders }: GraphQLContext): Promise<User | null> {
     return loaders.user.load(summary.otherUserId);

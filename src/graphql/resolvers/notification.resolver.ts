@@ -15,7 +15,11 @@ const USER_ID_DESCRIPTION = "Admin only: read another user's notifications inste
 export class NotificationResolver {
   constructor(private readonly notificationService: NotificationService) {}
 
-  @Query(() => Notification, { description: 'One of your notifications (an admin: any).' })
+  @Query(() => Notification, {
+    nullable: true,
+    description:
+      'One of your notifications (an admin: any); null with NOT_FOUND, other fields keep their data.',
+  })
   notification(@CurrentViewer() viewer: Viewer, @Arg('id', () => ID) id: string): Promise<Notification> {
     return this.notificationService.get(viewer, parseId(id, 'id'));
   }

@@ -25,7 +25,7 @@ export class PresenceResolver {
     @Arg('userIds', () => [ID]) userIds: string[],
   ): Promise<UserPresence[]> {
     const states = await this.presenceService.presence(viewer, parseUserIds(userIds, 'userIds'));
-    return states.map((state) => ({ ...state, userId: String(state.userId) }));
+    return states.map((state) => ({ ...state, id: String(state.userId), userId: String(state.userId) }));
   }
 
   @Subscription(() => UserPresence, {
@@ -37,7 +37,12 @@ export class PresenceResolver {
     // Read by subscribePresence; declared here so the schema has the argument.
     @Arg('userIds', () => [ID]) _userIds: string[],
   ): UserPresence {
-    return { userId: change.member, online: change.present, lastSeenAt: new Date(change.at) };
+    return {
+      id: change.member,
+      userId: change.member,
+      online: change.present,
+      lastSeenAt: new Date(change.at),
+    };
   }
 }
 

@@ -63,8 +63,8 @@ export class RealtimeEventResolver {
   }
 
   @Query(() => UnreadCounts, { description: 'Your unread badges, counted now.' })
-  unreadCounts(@CurrentViewer() viewer: Viewer): Promise<UnreadCounts> {
-    return this.events.unreadCounts(viewer);
+  async unreadCounts(@CurrentViewer() viewer: Viewer): Promise<UnreadCounts> {
+    return { id: String(viewer.user.id), ...(await this.events.unreadCounts(viewer)) };
   }
 
   @Subscription(() => RealtimeEventEntry, {
@@ -100,7 +100,8 @@ export class RealtimeEventResolver {
       '(UnreadCountsUpdated on Pusher).',
   })
   unreadCountsChanged(@Root() event: RealtimeEvent): UnreadCounts {
-    return fromUnreadCountsPayload(event.payload);
+    // The event is published on its one recipient's topic.
+    return { id: String(event.recipientIds[0]), ...fromUnreadCountsPayload(event.payload) };
   }
 
   /** Listens first, then checks the position and replays: what commits meanwhile waits in the live listener. */

@@ -33,7 +33,11 @@ export class TypingResolver {
     description: 'Who starts or stops typing to you (the Pusher event Typing carries the same).',
   })
   typingChanged(@Root() change: TypingChange): TypingIndicator {
-    return { userId: String(change.typistId), typing: change.typing };
+    return {
+      id: `${change.typistId}:${change.receiverId}`,
+      userId: String(change.typistId),
+      typing: change.typing,
+    };
   }
 }
 

@@ -26,7 +26,10 @@ function contactField(
 export class UserResolver {
   constructor(private readonly userService: UserService) {}
 
-  @Query(() => User)
+  @Query(() => User, {
+    nullable: true,
+    description: 'A user (their public profile unless it is you or you are an admin); null with NOT_FOUND.',
+  })
   async user(@CurrentViewer() _viewer: Viewer, @Arg('id', () => ID) id: string): Promise<User> {
     return this.userService.get(parseId(id, 'id'));
   }

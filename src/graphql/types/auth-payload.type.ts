@@ -2,7 +2,9 @@ import { Field, Int, ObjectType } from 'type-graphql';
 import { User } from '../../entities';
 
 @ObjectType({
-  description: 'The tokens of a login. Send the access token as `Authorization: Bearer <accessToken>`.',
+  description:
+    'The tokens of a login. Send the access token as `Authorization: Bearer <accessToken>`. Not meant for ' +
+    'caching (no id: it is stored under the mutation that returned it); its user is cached as a User.',
 })
 export class AuthPayload {
   @Field({ description: 'A short-lived JWT.' })

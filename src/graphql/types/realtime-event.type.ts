@@ -29,7 +29,11 @@ export class RealtimeEventEntry {
   payload!: string;
 }
 
-@ObjectType({ description: 'A page of your events after an event id, oldest first.' })
+@ObjectType({
+  description:
+    'A page of your events after an event id, oldest first. Not meant for caching (no id: a position, not an ' +
+    'object); its events are cached as RealtimeEvent by id.',
+})
 export class RealtimeEventPage {
   @Field(() => [RealtimeEventEntry])
   events!: RealtimeEventEntry[];

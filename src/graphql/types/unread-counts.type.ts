@@ -1,7 +1,13 @@
-import { Field, Int, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 
-@ObjectType({ description: 'What your unread badges show.' })
+@ObjectType({
+  description:
+    'What your unread badges show. Its id is your user id, so unreadCountsChanged updates the cached unreadCounts.',
+})
 export class UnreadCounts {
+  @Field(() => ID, { description: 'The id of the user whose counts these are.' })
+  id!: string;
+
   @Field(() => Int, { description: 'Messages sent to you that you have not seen.' })
   unseenMessages!: number;
 

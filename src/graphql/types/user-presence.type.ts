@@ -4,6 +4,9 @@ import { Field, ID, ObjectType } from 'type-graphql';
   description: 'Whether a user is online: true while at least one of their sockets is open anywhere.',
 })
 export class UserPresence {
+  @Field(() => ID, { description: 'The user id, so each change replaces the cached presence of that user.' })
+  id!: string;
+
   @Field(() => ID)
   userId!: string;
 
