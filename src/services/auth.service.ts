@@ -70,7 +70,34 @@ export class AuthService {
     if (user === null || !matches) throw unauthenticated('Invalid email or password.');
     // Checked only after the password, so only someone who knows it learns the account is banned.
     if (user.status === UserStatus.BANNED) throw forbidden(BANNED);
-    return this.dataSource.transaction((manager) => this.startSession(manager, user));
+    const upgrade = await this.legacyHashUpgrade(user, password);
+    return this.dataSource.transaction(async (manager) => {
+      await upgrade?.(manager);
+      return this.startSession(manager, user);
+    });
+  }
+
+  /**
+   * For a user whose stored hash is a legacy one (bcrypt, from the Laravel app): the write that replaces it with
+   * argon2id, run in the transaction that starts the session. Hashed before, so no lock is held meanwhile.
+   */
+  private async legacyHashUpgrade(
+    user: User,
+    password: string,
+  ): Promise<((manager: EntityManager) => Promise<void>) | undefined> {
+    if (!this.hasher.needsUpgrade(user.password)) return undefined;
+    const legacy = user.password;
+    const upgraded = await this.hasher.hash(password);
+    return async (manager) => {
+      // Plain SQL: a new hash of the same password is not a profile change, so updated_at stays. Only over the hash
+      // just verified: a password changed meanwhile is kept.
+      await manager.query('UPDATE users SET password = $1 WHERE user_id = $2 AND password = $3', [
+        upgraded,
+        user.id,
+        legacy,
+      ]);
+      user.password = upgraded;
+    };
   }
 
   /** Rotates a refresh token; presenting a spent one revokes its whole session, as it may have been stolen. */
