@@ -4,6 +4,7 @@ import express from 'express';
 import type { Logger as TypeOrmLogger } from 'typeorm';
 import { buildGraphQLApi } from './composition/graphql-api';
 import { buildLive } from './composition/live';
+import { serveMetrics } from './composition/metrics';
 import { startOutboxRelay } from './composition/outbox';
 import { buildRealtime } from './composition/realtime';
 import { Stops } from './composition/stops';
@@ -19,7 +20,6 @@ import { healthRoutes } from './http/health.routes';
 import { Throttles } from './http/throttles';
 import type { Logger } from './logger';
 import { Metrics } from './metrics/metrics';
-import { metricsRoutes } from './metrics/metrics.routes';
 import { createRealtimePubSub, publishToSubscribers } from './realtime/topics';
 import { ensureAdminAccount } from './services/admin-account';
 import { createServices, type Services } from './services/services';
@@ -29,6 +29,8 @@ export interface RunningServer {
   /** Base URL, e.g. `http://127.0.0.1:4000`. */
   readonly url: string;
   readonly port: number;
+  /** Where `/metrics` is scraped when METRICS_PORT gives it a listener of its own. */
+  readonly metricsUrl: string | undefined;
   readonly database: Database;
   readonly services: Services;
   close(): Promise<void>;
@@ -59,8 +61,10 @@ export async function startServer(
   app.disable('etag');
   app.set('trust proxy', config.trustProxy);
   const httpServer = http.createServer(app);
-  const metrics = new Metrics();
-  app.use(metricsRoutes(metrics, config.metricsToken));
+  const metrics = new Metrics({
+    maxLength: config.metrics.operationNameMaxLength,
+    maxNames: config.metrics.maxOperations,
+  });
   let database: Database | undefined;
   let ready = false;
   app.use(
@@ -88,6 +92,7 @@ export async function startServer(
   );
 
   try {
+    const metricsUrl = await serveMetrics({ app, metrics, config, logger, stops });
     const jwtSecret = await resolveJwtSecret(config);
     database = await openDatabase(config, options.queryLogger);
     const opened = database;
@@ -134,6 +139,7 @@ export async function startServer(
     return {
       url: `http://127.0.0.1:${port}`,
       port,
+      metricsUrl,
       database,
       services,
       close,

@@ -8,11 +8,11 @@ import type { Throttles } from '../http/throttles';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics/metrics';
 import { broadcastingAuthRoutes } from '../realtime/broadcasting-auth.routes';
-import { ConnectionsPerIp } from '../realtime/connections-per-ip';
 import { GraphQLWebSocketServer } from '../realtime/graphql-ws.server';
 import { createBuiltInPusher } from '../realtime/pusher-endpoint/built-in-pusher';
 import { PusherGateway } from '../realtime/pusher-gateway';
 import { SessionRecheck } from '../realtime/session-recheck';
+import { SocketSlots } from '../realtime/socket-slots';
 import { routeUpgrades, type UpgradeHandler } from '../realtime/upgrade-router';
 import type { Services } from '../services/services';
 import type { GraphQLApi } from './graphql-api';
@@ -114,7 +114,15 @@ export async function buildRealtime(parts: RealtimeParts): Promise<PusherGateway
   metrics.countSockets('graphql-ws', () => subscriptions.connectionCount);
   await bus.subscribe('sessions-revoked', (revocation) => subscriptions.closeSessions(revocation));
 
-  httpServer.on('upgrade', routeUpgrades(upgrades, new ConnectionsPerIp(config.sockets.maxConnectionsPerIp)));
+  const slots = new SocketSlots({
+    perIp: config.sockets.maxConnectionsPerIp,
+    unauthenticatedPerIp: config.sockets.maxUnauthenticatedPerIp,
+    total: config.sockets.maxConnections,
+  });
+  httpServer.on(
+    'upgrade',
+    routeUpgrades(upgrades, { slots, clientOf: (request) => upgradeClientIp(request, trustProxy) }),
+  );
   live.pushThrough(gateway);
   return gateway;
 }

@@ -21,6 +21,7 @@ export interface Config {
   readonly logLevel: string;
   /** When set, `GET /metrics` requires `Authorization: Bearer <token>`; unset, it is public. */
   readonly metricsToken: string | undefined;
+  readonly metrics: MetricsSettings;
   /** Apollo's sandbox on `/graphql`, introspection and `/graphiql`. */
   readonly sandbox: boolean;
   /** The legacy `/test/listen` page. */
@@ -61,6 +62,18 @@ export interface PresenceSettings {
   readonly ttlSeconds: number;
 }
 
+/** Where `/metrics` is served, and how many series one request label may make. */
+export interface MetricsSettings {
+  /** Its own listener for `/metrics` (then not served on PORT); undefined serves it on PORT. */
+  readonly port: number | undefined;
+  /** The interface that listener binds to; loopback unless set, so only the machine (or its sidecar) scrapes. */
+  readonly host: string;
+  /** Operation names are cut to this many characters in the `operation` label. */
+  readonly operationNameMaxLength: number;
+  /** Distinct operation names labelled; names first seen after that count as `other`. */
+  readonly maxOperations: number;
+}
+
 /** What one client may hold or send on the WebSocket endpoints. */
 export interface SocketLimits {
   readonly pusherMaxPayloadBytes: number;
@@ -68,8 +81,16 @@ export interface SocketLimits {
   readonly maxChannelNameLength: number;
   readonly pusherMaxChannels: number;
   readonly graphqlWsMaxSubscriptions: number;
-  /** Open sockets of both kinds per client IP address. */
+  /** Open sockets of both kinds per client IP address (the address TRUST_PROXY resolves). */
   readonly maxConnectionsPerIp: number;
+  /**
+   * Sockets per client address that hold no signed channel yet: a Pusher connection before its first private or
+   * presence channel, a graphql-ws socket before its connection_init is accepted. Only the public key is needed to
+   * open one, so these get fewer slots than the sockets of logged-in users.
+   */
+  readonly maxUnauthenticatedPerIp: number;
+  /** Open sockets of both kinds on this instance, from all clients together. */
+  readonly maxConnections: number;
   /** Pusher's activity timeout, announced in `connection_established`; the graphql-ws ping interval too. */
   readonly activityTimeoutSeconds: number;
   /** How long a ping may go unanswered before the socket is closed. */
@@ -269,6 +290,12 @@ export function loadConfig(env: Env = process.env): Config {
     },
     logLevel,
     metricsToken,
+    metrics: {
+      port: read.string('METRICS_PORT') === undefined ? undefined : read.integer('METRICS_PORT', 0, 0, 65535),
+      host: read.string('METRICS_HOST') ?? '127.0.0.1',
+      operationNameMaxLength: read.integer('METRICS_OPERATION_NAME_MAX_LENGTH', 64, 1, 1000),
+      maxOperations: read.integer('METRICS_MAX_OPERATIONS', 200, 1, 100000),
+    },
     sandbox: read.boolean('GRAPHQL_SANDBOX', !isProduction),
     listenPage: read.boolean('LISTEN_PAGE', !isProduction),
     graphqlLimits: {
@@ -299,6 +326,8 @@ export function loadConfig(env: Env = process.env): Config {
       pusherMaxChannels: read.integer('PUSHER_MAX_CHANNELS', 100, 1, 100000),
       graphqlWsMaxSubscriptions: read.integer('GRAPHQL_WS_MAX_SUBSCRIPTIONS', 100, 1, 100000),
       maxConnectionsPerIp: read.integer('SOCKET_MAX_CONNECTIONS_PER_IP', 100, 1, 1000000),
+      maxUnauthenticatedPerIp: read.integer('SOCKET_MAX_UNAUTHENTICATED_PER_IP', 20, 1, 1000000),
+      maxConnections: read.integer('SOCKET_MAX_CONNECTIONS', 20000, 1, 10000000),
       activityTimeoutSeconds: read.integer('SOCKET_ACTIVITY_TIMEOUT', 120, 1, 3600),
       pongTimeoutSeconds: read.integer('SOCKET_PONG_TIMEOUT', 30, 1, 3600),
       maxBufferedBytes: read.integer('SOCKET_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RelayObserver } from '../events/outbox-relay';
+import { type OperationLabelLimits, OperationLabels } from './operation-labels';
 
 export type SocketKind = 'graphql-ws' | 'pusher';
 
@@ -41,7 +42,10 @@ export class Metrics {
     lag: (sink, ms) => this.lagSeconds.observe({ sink }, ms / 1000),
   };
 
-  constructor() {
+  private readonly operations: OperationLabels;
+
+  constructor(operationLabels: OperationLabelLimits = { maxLength: 64, maxNames: 200 }) {
+    this.operations = new OperationLabels(operationLabels);
     collectDefaultMetrics({ register: this.registry });
     const socketCounts = this.socketCounts;
     new Gauge({
@@ -78,9 +82,12 @@ export class Metrics {
     });
   }
 
-  /** Counts one GraphQL HTTP request. */
-  request(operation: string | undefined, outcome: string): void {
-    this.requests.inc({ operation: operation ?? 'anonymous', outcome });
+  /**
+   * Counts one GraphQL HTTP request: `resolved` says whether the document defined the operation that ran, `name` is
+   * that operation's own name (never the client's `operationName` as sent).
+   */
+  request(resolved: boolean, name: string | null | undefined, outcome: string): void {
+    this.requests.inc({ operation: this.operations.label(resolved, name), outcome });
   }
 
   /** Reads the open socket count of `kind` at scrape time. */

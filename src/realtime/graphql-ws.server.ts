@@ -15,6 +15,7 @@ import type { AuthService } from '../services/auth.service';
 import type { Viewer } from '../services/viewer';
 import { closeWithin } from './close-sockets';
 import { SessionRecheck } from './session-recheck';
+import type { SocketSlot } from './socket-slots';
 
 /** graphql-ws closes with 4403 Forbidden when onConnect refuses; ended sessions get the same code. */
 const CLOSE_FORBIDDEN = 4403;
@@ -81,6 +82,8 @@ export class GraphQLWebSocketServer {
   private readonly disposable: { dispose(): void | Promise<void> };
   private readonly heartbeat: NodeJS.Timeout;
   private readonly recheck: SessionRecheck;
+  /** Each socket's place in the per-client counts, until its connection_init is accepted. */
+  private readonly slots = new WeakMap<WebSocket, SocketSlot>();
 
   constructor(private readonly options: GraphQLWebSocketOptions) {
     const limits = options.limits ?? DEFAULT_LIMITS;
@@ -120,6 +123,7 @@ export class GraphQLWebSocketServer {
           // A socket that closed while it was being authenticated has had its onClose already: holding it would leak.
           if (ctx.extra.socket.readyState !== WebSocket.OPEN) return false;
           this.sockets.set(ctx.extra.socket, ctx.extra.viewer);
+          this.slots.get(ctx.extra.socket)?.authenticated();
           ctx.extra.presenceId = `graphql-ws:${randomUUID()}`;
           options.presence?.opened(ctx.extra.viewer.user.id, ctx.extra.presenceId);
           return true;
@@ -176,8 +180,11 @@ export class GraphQLWebSocketServer {
     return pathname === '/graphql';
   }
 
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.wss.emit('connection', ws, request));
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, slot?: SocketSlot): void {
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      if (slot) this.slots.set(ws, slot);
+      this.wss.emit('connection', ws, request);
+    });
   }
 
   /** Closes the sockets of sessions that ended (logout, ban, password change). */

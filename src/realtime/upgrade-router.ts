@@ -1,10 +1,17 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ConnectionsPerIp } from './connections-per-ip';
+import type { SocketSlot, SocketSlots } from './socket-slots';
 
 export interface UpgradeHandler {
   handles(pathname: string): boolean;
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** `slot` is the socket's place in the per-client counts: the handler marks it once the socket authenticates. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, slot?: SocketSlot): void;
+}
+
+/** Counts each upgrade against the client address it comes from (as TRUST_PROXY resolves it). */
+export interface UpgradeSlots {
+  readonly slots: SocketSlots;
+  readonly clientOf: (request: IncomingMessage) => string;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -38,7 +45,7 @@ function pathnameOf(request: IncomingMessage): string | undefined {
  * Sends each WebSocket upgrade on the shared port to the server its path names; others are refused with an HTTP
  * status. Nothing a client sends makes it throw: an exception here would stop the process.
  */
-export function routeUpgrades(handlers: readonly UpgradeHandler[], perIp?: ConnectionsPerIp) {
+export function routeUpgrades(handlers: readonly UpgradeHandler[], counted?: UpgradeSlots) {
   return (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     // A client that resets the connection must not raise an unhandled 'error'.
     socket.on('error', () => socket.destroy());
@@ -47,12 +54,13 @@ export function routeUpgrades(handlers: readonly UpgradeHandler[], perIp?: Conne
       if (pathname === undefined) return refuseUpgrade(socket, 400);
       const handler = handlers.find((candidate) => candidate.handles(pathname));
       if (!handler) return refuseUpgrade(socket, 404);
-      if (perIp) {
-        const release = perIp.claim(request.socket.remoteAddress ?? 'unknown');
-        if (!release) return refuseUpgrade(socket, 429);
-        socket.once('close', release);
+      let slot: SocketSlot | undefined;
+      if (counted) {
+        slot = counted.slots.claim(counted.clientOf(request));
+        if (!slot) return refuseUpgrade(socket, 429);
+        socket.once('close', slot.release);
       }
-      handler.handleUpgrade(request, socket, head);
+      handler.handleUpgrade(request, socket, head, slot);
     } catch {
       refuseUpgrade(socket, 500);
     }

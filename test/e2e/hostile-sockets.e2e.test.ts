@@ -166,6 +166,34 @@ describe('the Pusher endpoint read by a hostile client', () => {
     expect(await client.frameAt(6)).toMatchObject({ event: 'pusher:error', data: { code: 4100 } });
   });
 
+  it('counts private subscribes still being checked against the channel cap, so frames sent together cannot pass it', async () => {
+    const client = await pusherSocket();
+    const socketId = (JSON.parse((client.frames[0] as Frame).data as string) as { socket_id: string })
+      .socket_id;
+    // Signed with the app secret, as a backend using this endpoint as its Pusher service signs: such a subscribe
+    // waits for a binding /broadcasting/auth never announces, so all six are being checked at once.
+    const signer = new Pusher({ appId: 'app-id', key: PUSHER_KEY, secret: 'app-secret', host: '127.0.0.1' });
+    const channels = [1, 2, 3, 4, 5, 6].map((n) => `private-raced-${n}`);
+    for (const channel of channels) {
+      client.socket.send(
+        JSON.stringify({
+          event: 'pusher:subscribe',
+          data: { channel, auth: signer.authorizeChannel(socketId, channel).auth },
+        }),
+      );
+    }
+    await client.frameAt(6);
+    const answers = client.frames.slice(1) as Frame[];
+    const succeeded = answers.filter((f) => f.event === 'pusher_internal:subscription_succeeded');
+    const refused = answers.filter(
+      (f) =>
+        (f.event === 'pusher:error' && (f.data as { code?: number }).code === 4100) ||
+        f.event === 'pusher:subscription_error',
+    );
+    expect(succeeded).toHaveLength(3);
+    expect(refused).toHaveLength(3);
+  });
+
   it('announces the activity timeout, pings a silent client and closes it 4201 when no pong comes', async () => {
     const silent = await pusherSocket();
     expect(JSON.parse((silent.frames[0] as { data: string }).data)).toMatchObject({ activity_timeout: 2 });

@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       redisUrl: undefined,
       redisPrefix: 'jobwarehouse:',
       metricsToken: undefined,
+      metrics: { port: undefined, host: '127.0.0.1', operationNameMaxLength: 64, maxOperations: 200 },
       admin: { email: 'admin@email.com', password: '12345678' },
       pusher: { builtIn: true, host: undefined, appId: 'app-id', key: 'app-key', secret: 'app-secret' },
       graphqlLimits: { maxAliases: 30, maxRootFields: 20, maxDepth: 10, maxCost: 5000 },
@@ -39,6 +40,8 @@ describe('loadConfig', () => {
         pusherMaxChannels: 100,
         graphqlWsMaxSubscriptions: 100,
         maxConnectionsPerIp: 100,
+        maxUnauthenticatedPerIp: 20,
+        maxConnections: 20000,
         activityTimeoutSeconds: 120,
         pongTimeoutSeconds: 30,
         maxBufferedBytes: 1048576,
@@ -60,6 +63,8 @@ describe('loadConfig', () => {
       'PUSHER_MAX_CHANNELS',
       'GRAPHQL_WS_MAX_SUBSCRIPTIONS',
       'SOCKET_MAX_CONNECTIONS_PER_IP',
+      'SOCKET_MAX_UNAUTHENTICATED_PER_IP',
+      'SOCKET_MAX_CONNECTIONS',
       'SOCKET_ACTIVITY_TIMEOUT',
       'SOCKET_PONG_TIMEOUT',
       'SOCKET_MAX_BUFFERED_BYTES',
@@ -93,6 +98,21 @@ describe('loadConfig', () => {
     ]) {
       expect(found.some((p) => p.startsWith(name))).toBe(true);
     }
+  });
+
+  it('reads where /metrics is served and how its operation label is bounded, and names each bad value', () => {
+    expect(
+      loadConfig({
+        METRICS_PORT: '9100',
+        METRICS_HOST: '0.0.0.0',
+        METRICS_OPERATION_NAME_MAX_LENGTH: '20',
+        METRICS_MAX_OPERATIONS: '5',
+      }).metrics,
+    ).toEqual({ port: 9100, host: '0.0.0.0', operationNameMaxLength: 20, maxOperations: 5 });
+    const names = ['METRICS_PORT', 'METRICS_OPERATION_NAME_MAX_LENGTH', 'METRICS_MAX_OPERATIONS'];
+    const found = problems(Object.fromEntries(names.map((name) => [name, '-1'])));
+    expect(found).toHaveLength(names.length);
+    for (const name of names) expect(found.some((p) => p.startsWith(name))).toBe(true);
   });
 
   it('refuses presence settings out of range, and an expiry no longer than the heartbeat interval', () => {

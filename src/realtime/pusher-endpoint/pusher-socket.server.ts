@@ -8,6 +8,7 @@ import type { Logger } from '../../logger';
 import type { PusherApp } from './pusher-events.routes';
 import { isChannelName } from '../channel-name';
 import { closeWithin } from '../close-sockets';
+import type { SocketSlot } from '../socket-slots';
 import { isValidChannelAuth } from './pusher-signature';
 import { parseChannelData, type PresenceMember, PresenceSubscription } from './presence-subscription';
 
@@ -72,6 +73,10 @@ interface Connection {
    */
   readonly bindings: Map<string, PusherChannelBinding>;
   readonly bindingWaiters: Map<string, () => void>;
+  /** Private and presence subscribes still being checked: they count against the channel cap already. */
+  readonly pending: Set<string>;
+  /** Its place in the per-client counts; anonymous until it holds a channel a session signed. */
+  readonly slot: SocketSlot | undefined;
   /** The presence channels it subscribed to, and what it knows of their members; made on the first one. */
   presence?: Map<string, PresenceSubscription>;
   /** Fires after the activity timeout of silence (sends a ping), then after the pong grace period (closes). */
@@ -128,7 +133,9 @@ export class PusherSocketServer {
   ) {
     // Bigger frames close the socket (1009) before they are read into memory.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
-    this.wss.on('connection', (socket: WebSocket, request: IncomingMessage) => this.accept(socket, request));
+    this.wss.on('connection', (socket: WebSocket, request: IncomingMessage, slot?: SocketSlot) =>
+      this.accept(socket, request, slot),
+    );
   }
 
   get connectionCount(): number {
@@ -140,8 +147,8 @@ export class PusherSocketServer {
     return pathname.startsWith('/app/');
   }
 
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.wss.emit('connection', ws, request));
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, slot?: SocketSlot): void {
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.wss.emit('connection', ws, request, slot));
   }
 
   /** Sends an event to this instance's sockets subscribed to its channel. */
@@ -223,7 +230,7 @@ export class PusherSocketServer {
     socket.close(code, message);
   }
 
-  private accept(socket: WebSocket, request: IncomingMessage): void {
+  private accept(socket: WebSocket, request: IncomingMessage, slot: SocketSlot | undefined): void {
     socket.on('error', (error) => this.logger.debug({ err: error }, 'Pusher socket error'));
     const url = new URL(request.url ?? '/', 'http://localhost');
     let key: string;
@@ -246,6 +253,8 @@ export class PusherSocketServer {
       signedBy: new Map(),
       bindings: new Map(),
       bindingWaiters: new Map(),
+      pending: new Set(),
+      slot,
       idle: this.idleTimer(() => connection, this.limits.activityTimeoutSeconds),
       awaitingPong: false,
     };
@@ -347,7 +356,10 @@ export class PusherSocketServer {
     if (connection.channels.has(channel)) {
       return this.send(connection.socket, frame('pusher_internal:subscription_succeeded', '{}', channel));
     }
-    if (connection.channels.size >= this.limits.maxChannels) {
+    // A second subscribe while the first is being checked: the first one answers.
+    if (connection.pending.has(channel)) return;
+    // Pending subscribes count, or frames arriving together would all pass before any of them completed.
+    if (connection.channels.size + connection.pending.size >= this.limits.maxChannels) {
       return this.sendError(
         connection.socket,
         ERROR_OVER_CAPACITY,
@@ -380,7 +392,10 @@ export class PusherSocketServer {
       return refuse(`Invalid signature for channel ${channel}`);
     }
     if (channel.startsWith('private-') || isPresence) {
-      const binding = await this.bindingFor(connection, channel);
+      connection.pending.add(channel);
+      const binding = await this.bindingFor(connection, channel).finally(() =>
+        connection.pending.delete(channel),
+      );
       if (connection.socket.readyState !== WebSocket.OPEN) return;
       // A channel signed elsewhere with the secret (a backend using this endpoint as its Pusher service) has no
       // binding and stays unbound: whoever holds the secret can trigger any event anyway.
@@ -424,6 +439,7 @@ export class PusherSocketServer {
   private signed(connection: Connection, channel: string, binding: PusherChannelBinding): void {
     const known = this.holdsUser(connection, binding.userId);
     connection.signedBy.set(channel, binding);
+    connection.slot?.authenticated();
     if (!known) this.presence?.userBound(binding.userId, connection.socketId);
   }
 
