@@ -16,6 +16,7 @@ import type { PusherGateway } from '../realtime/pusher-gateway';
 import { legacyTypingPayload, TYPING_EVENT } from '../realtime/typing/typing-payload';
 import { InMemoryTypingState, RedisTypingState } from '../realtime/typing/typing-state';
 import { TypingService } from '../realtime/typing/typing.service';
+import type { MessageService } from '../services/message.service';
 import type { Stops } from './stops';
 
 export interface LiveParts {
@@ -24,6 +25,8 @@ export interface LiveParts {
   readonly config: Config;
   readonly logger: Logger;
   readonly stops: Stops;
+  /** Sending a message ends the typist's indicator, through whichever API it was sent. */
+  readonly messages: MessageService;
 }
 
 /** Presence and typing, plus what the sockets and /broadcasting/auth need to take part. */
@@ -47,7 +50,7 @@ const messageChannel = (userId: number) => `private-MessageChannel.User.${userId
  * go out once, from the instance that announced them.
  */
 export async function buildLive(parts: LiveParts): Promise<Live> {
-  const { dataSource, bus, config, logger, stops } = parts;
+  const { dataSource, bus, config, logger, stops, messages } = parts;
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 })
     : undefined;
@@ -83,6 +86,7 @@ export async function buildLive(parts: LiveParts): Promise<Live> {
     typing.heard(change);
   });
   stops.add('typing indicators', () => typing.stop());
+  messages.onSent((typistId, receiverId) => typing.messageSent(typistId, receiverId));
 
   const pusherHolder = (socketId: string) => `pusher:${socketId}`;
   return {

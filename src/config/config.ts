@@ -16,6 +16,8 @@ export interface Config {
   readonly jwtSecret: string | undefined;
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
+  /** The access token lifetime of the legacy `/api/auth/login` and `refresh`, as tymon's `ttl` gave old apps. */
+  readonly legacyTokenTtlSeconds: number;
   readonly admin: { readonly email: string; readonly password: string } | undefined;
   readonly pusher: PusherConfig;
   readonly logLevel: string;
@@ -33,7 +35,10 @@ export interface Config {
     readonly maxDepth: number;
     readonly maxCost: number;
   };
-  /** Attempts allowed per window for login, register, refreshToken, changePassword and /broadcasting/auth. */
+  /**
+   * Attempts allowed per window for login, register, refreshToken, changePassword, /broadcasting/auth and every
+   * legacy `/api` request.
+   */
   readonly throttles: ThrottleLimits;
   /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client IP; false trusts none. */
   readonly trustProxy: boolean | number | string;
@@ -277,6 +282,7 @@ export function loadConfig(env: Env = process.env): Config {
     jwtSecret,
     accessTokenTtlSeconds: read.integer('ACCESS_TOKEN_TTL', 900, 10, 86400),
     refreshTokenTtlSeconds: read.integer('REFRESH_TOKEN_TTL', 30 * 86400, 60, 365 * 86400),
+    legacyTokenTtlSeconds: read.integer('LEGACY_TOKEN_TTL', 7 * 86400, 60, 365 * 86400),
     admin,
     pusher: {
       appId: pusherAppId ?? DEV_PUSHER.appId,
@@ -317,6 +323,8 @@ export function loadConfig(env: Env = process.env): Config {
         points: 300,
         durationSeconds: 60,
       }),
+      // Laravel's `throttle:api`, which the legacy routes sat behind.
+      legacyApiPerIp: read.rate('THROTTLE_LEGACY_API_PER_IP', { points: 60, durationSeconds: 60 }),
     },
     trustProxy: read.trustProxy('TRUST_PROXY'),
     sockets: {

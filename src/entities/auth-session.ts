@@ -18,6 +18,13 @@ export class AuthSession {
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;
 
+  /**
+   * Which access token of the session counts: a legacy `/api/auth/refresh` moves it on, so the token it replaced
+   * stops working while the session (and every socket bound to it) goes on.
+   */
+  @Column({ name: 'token_generation', type: 'int', default: 0 })
+  tokenGeneration!: number;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

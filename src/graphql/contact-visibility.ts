@@ -1,5 +1,5 @@
 import type { User } from '../entities';
-import { isAdmin, type Viewer } from '../services/viewer';
+import { mayReadContact as allowed } from '../services/viewer';
 import type { GraphQLContext } from './context';
 
 // Users handed back to themselves before any viewer is authenticated: the login, register and refresh answers.
@@ -24,6 +24,3 @@ export function mayReadContact(context: GraphQLContext, user: User): boolean | P
     () => false,
   );
 }
-
-const allowed = (viewer: Viewer | null, user: User) =>
-  viewer !== null && (viewer.user.id === user.id || isAdmin(viewer));

@@ -24,10 +24,7 @@ export interface LiveServices {
 const factories = [
   [AuthResolver, (s: Services) => new AuthResolver(s.auth)],
   [UserResolver, (s: Services) => new UserResolver(s.users)],
-  [
-    MessageResolver,
-    (s: Services, _p: RealtimePubSub, l: LiveServices) => new MessageResolver(s.messages, l.typing),
-  ],
+  [MessageResolver, (s: Services) => new MessageResolver(s.messages)],
   [ConversationSummaryResolver, () => new ConversationSummaryResolver()],
   [NotificationResolver, (s: Services) => new NotificationResolver(s.notifications)],
   [SubscriptionResolver, (s: Services) => new SubscriptionResolver(s.dataSource)],

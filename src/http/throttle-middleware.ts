@@ -20,8 +20,18 @@ export function upgradeClientIp(
   return proxyAddr(request, trust);
 }
 
-/** Counts each request against its client IP; past the limit answers 429 with `Retry-After` (seconds). */
-export function throttleByIp(throttles: Throttles, action: ThrottledAction): RequestHandler {
+/**
+ * Counts each request against its client IP; past the limit answers 429 with `Retry-After` (seconds) and the body
+ * `refusal` makes (by default `{message, retryAfter}`).
+ */
+export function throttleByIp(
+  throttles: Throttles,
+  action: ThrottledAction,
+  refusal: (error: ThrottledError) => unknown = (error) => ({
+    message: error.message,
+    retryAfter: error.retryAfterSeconds,
+  }),
+): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     // CORS preflights carry no credentials and do no work; only real attempts count.
     if (req.method === 'OPTIONS') return next();
@@ -30,7 +40,7 @@ export function throttleByIp(throttles: Throttles, action: ThrottledAction): Req
       (error: unknown) => {
         if (!(error instanceof ThrottledError)) return next(error);
         res.set('Retry-After', String(error.retryAfterSeconds));
-        res.status(429).json({ message: error.message, retryAfter: error.retryAfterSeconds });
+        res.status(429).json(refusal(error));
       },
     );
   };

@@ -14,7 +14,8 @@ export type ThrottledAction =
   | 'registerPerIp'
   | 'refreshTokenPerIp'
   | 'changePasswordPerUser'
-  | 'broadcastingAuthPerIp';
+  | 'broadcastingAuthPerIp'
+  | 'legacyApiPerIp';
 
 /** At most `points` attempts per `durationSeconds`. */
 export interface ThrottleLimit {

@@ -29,11 +29,18 @@ export interface RegisterData {
 
 const BANNED = 'This account is banned.';
 
+/** How a login's tokens are made: the legacy REST login asks for the long lifetime its apps expect. */
+export interface TokenOptions {
+  /** The access token's lifetime in seconds; the configured ACCESS_TOKEN_TTL when not given. */
+  readonly accessTokenTtlSeconds?: number;
+}
+
 /** A session joined with its user's columns. */
 interface SessionRow extends Record<string, unknown> {
   readonly session_user_id: number;
   readonly session_revoked_at: Date | null;
   readonly session_created_at: Date;
+  readonly session_token_generation: number;
 }
 const SESSION_TOO_OLD = 'the session is older than its maximum age; log in again';
 const DEFAULT_SESSION_MAX_AGE_SECONDS = 30 * 86400;
@@ -54,13 +61,18 @@ export class AuthService {
   ) {}
 
   async register(data: RegisterData): Promise<AuthResult> {
-    if (data.role === UserRole.ADMIN) throw forbidden('An admin account cannot be registered.');
-    const password = await this.hasher.hash(data.password);
-    const user = await this.users.create({ ...data, password });
+    const user = await this.createAccount(data);
     return this.dataSource.transaction((manager) => this.startSession(manager, user));
   }
 
-  async login(email: string, password: string): Promise<AuthResult> {
+  /** Creates an account without logging it in (the legacy register did not). */
+  async createAccount(data: RegisterData): Promise<User> {
+    if (data.role === UserRole.ADMIN) throw forbidden('An admin account cannot be registered.');
+    const password = await this.hasher.hash(data.password);
+    return this.users.create({ ...data, password });
+  }
+
+  async login(email: string, password: string, options: TokenOptions = {}): Promise<AuthResult> {
     const user = await this.dataSource.getRepository(User).findOneBy({ email: normalizeEmail(email) });
     // The same answer, after the same work, for an unknown email and a wrong password, so neither the message nor
     // the time taken tells whether an account exists.
@@ -73,7 +85,7 @@ export class AuthService {
     const upgrade = await this.legacyHashUpgrade(user, password);
     return this.dataSource.transaction(async (manager) => {
       await upgrade?.(manager);
-      return this.startSession(manager, user);
+      return this.startSession(manager, user, options);
     });
   }
 
@@ -127,7 +139,7 @@ export class AuthService {
       if (session.user.status === UserStatus.BANNED) return { refused: BANNED };
       stored.usedAt = new Date();
       await manager.save(stored);
-      return { result: await this.issueTokens(manager, session.user, session.id) };
+      return { result: await this.issueTokens(manager, session.user, session) };
     });
     // The revocation above must commit, so the refusal is thrown only after the transaction.
     if ('refused' in outcome) {
@@ -135,6 +147,26 @@ export class AuthService {
       throw unauthenticated(outcome.refused);
     }
     return outcome.result;
+  }
+
+  /**
+   * The legacy `/api/auth/refresh`: a new access token for the viewer's session, which retires the one the viewer
+   * presented (and any other of that session) while the session and its sockets go on.
+   */
+  async reissue(viewer: Viewer, options: TokenOptions = {}): Promise<AuthResult> {
+    return this.dataSource.transaction(async (manager) => {
+      // Locked, so of two refreshes with one token only the first gets a new one.
+      const session = await manager.findOne(AuthSession, {
+        where: { id: viewer.sessionId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!session || session.revokedAt !== null || session.tokenGeneration !== viewer.tokenGeneration) {
+        throw unauthenticated('Access token refused: the session has ended.');
+      }
+      session.tokenGeneration += 1;
+      await manager.save(session);
+      return this.issueTokens(manager, viewer.user, session, options);
+    });
   }
 
   async logout(viewer: Viewer): Promise<boolean> {
@@ -177,7 +209,7 @@ export class AuthService {
     // The hottest read of all (every request): one statement, and rows hydrated without a query builder.
     const [row] = (await this.dataSource.query(
       `SELECT s.user_id AS session_user_id, s.revoked_at AS session_revoked_at,
-              s.created_at AS session_created_at, u.*
+              s.created_at AS session_created_at, s.token_generation AS session_token_generation, u.*
          FROM auth_sessions s JOIN users u ON u.user_id = s.user_id
         WHERE s.session_id = $1`,
       [claims.sessionId],
@@ -190,6 +222,7 @@ export class AuthService {
             userId: row.session_user_id,
             revokedAt: row.session_revoked_at,
             createdAt: row.session_created_at,
+            tokenGeneration: row.session_token_generation,
             user: hydrate<User>(this.dataSource.getMetadata(User), row),
           };
     if (!session?.user || session.userId !== claims.userId || session.revokedAt !== null) {
@@ -197,7 +230,10 @@ export class AuthService {
     }
     if (session.user.status === UserStatus.BANNED) throw unauthenticated(`Access token refused: ${BANNED}`);
     if (this.isTooOld(session)) throw unauthenticated(`Access token refused: ${SESSION_TOO_OLD}.`);
-    return { user: session.user, sessionId: session.id };
+    if (session.tokenGeneration !== (claims.generation ?? 0)) {
+      throw unauthenticated('Access token refused: it was replaced by a refreshed one.');
+    }
+    return { user: session.user, sessionId: session.id, tokenGeneration: session.tokenGeneration };
   }
 
   /**
@@ -227,13 +263,28 @@ export class AuthService {
     return session.createdAt.getTime() <= this.oldestLiveSession().getTime();
   }
 
-  private async startSession(manager: EntityManager, user: User): Promise<AuthResult> {
-    const session = manager.create(AuthSession, { id: randomUUID(), userId: user.id, revokedAt: null });
+  private async startSession(
+    manager: EntityManager,
+    user: User,
+    options: TokenOptions = {},
+  ): Promise<AuthResult> {
+    const session = manager.create(AuthSession, {
+      id: randomUUID(),
+      userId: user.id,
+      revokedAt: null,
+      tokenGeneration: 0,
+    });
     await manager.save(session);
-    return this.issueTokens(manager, user, session.id);
+    return this.issueTokens(manager, user, session, options);
   }
 
-  private async issueTokens(manager: EntityManager, user: User, sessionId: string): Promise<AuthResult> {
+  private async issueTokens(
+    manager: EntityManager,
+    user: User,
+    session: Pick<AuthSession, 'id' | 'tokenGeneration'>,
+    options: TokenOptions = {},
+  ): Promise<AuthResult> {
+    const sessionId = session.id;
     const refresh = this.signer.newRefreshToken();
     await manager.save(
       manager.create(RefreshToken, {
@@ -243,7 +294,11 @@ export class AuthService {
         usedAt: null,
       }),
     );
-    const accessToken = await this.signer.signAccessToken({ userId: user.id, sessionId });
-    return { accessToken, refreshToken: refresh.token, expiresIn: this.signer.accessTokenTtlSeconds, user };
+    const expiresIn = options.accessTokenTtlSeconds ?? this.signer.accessTokenTtlSeconds;
+    const accessToken = await this.signer.signAccessToken(
+      { userId: user.id, sessionId, generation: session.tokenGeneration },
+      expiresIn,
+    );
+    return { accessToken, refreshToken: refresh.token, expiresIn, user };
   }
 }

@@ -1,10 +1,10 @@
-import { type DataSource, In, LessThan } from 'typeorm';
+import { type DataSource, In } from 'typeorm';
 import { hydrate } from '../database/hydrate';
 import { Message, MessageStatus, User } from '../entities';
 import { badInput, forbidden, notFound } from '../errors';
 import { adminOnlyFieldsSent, definedOnly } from './changes';
 import { foreignKeyViolation } from './db-errors';
-import { type BeforePage, DEFAULT_PAGE_SIZE } from './paging';
+import { type BeforePage, beforeConditions, DEFAULT_PAGE_SIZE } from './paging';
 import { isAdmin, requireAdmin, targetUserId, type Viewer } from './viewer';
 
 export interface MessageChanges {
@@ -23,12 +23,35 @@ export interface ConversationSummary {
   readonly unseenCount: number;
 }
 
+/** One entry of the legacy latest chats: the other user and when the chat last changed. */
+export interface RecentChat {
+  readonly otherUser: User;
+  /** The newest `updated_at` of the chat's messages. */
+  readonly updatedAt: Date;
+}
+
+/** Hears of each message sent (typing indicators end when the typist sends). */
+export type MessageSentListener = (senderId: number, receiverId: number) => Promise<void>;
+
 /** Direct messages: the legacy chat rules. */
 export class MessageService {
+  private readonly sentListeners: MessageSentListener[] = [];
+
   constructor(private readonly dataSource: DataSource) {}
+
+  /** Registers what must happen after every message sent, whichever API sent it. */
+  onSent(listener: MessageSentListener): void {
+    this.sentListeners.push(listener);
+  }
 
   async send(viewer: Viewer, receiverId: number, detail: string): Promise<Message> {
     if (receiverId === viewer.user.id) throw badInput('receiverId', 'you cannot send a message to yourself.');
+    const message = await this.insert(viewer, receiverId, detail);
+    for (const listener of this.sentListeners) await listener(message.senderId, message.receiverId);
+    return message;
+  }
+
+  private async insert(viewer: Viewer, receiverId: number, detail: string): Promise<Message> {
     try {
       return await this.dataSource.transaction((manager) =>
         manager.save(
@@ -86,9 +109,16 @@ export class MessageService {
       `SELECT * FROM messages
         WHERE ((sender_id = $1 AND receiver_id = $2) OR (sender_id = $2 AND receiver_id = $1))
           AND ($3::int IS NULL OR message_id < $3::int)
+          AND ($5::timestamptz IS NULL OR created_at < $5::timestamptz)
         ORDER BY message_id DESC
         LIMIT $4`,
-      [userId, other, options.before ?? null, options.first ?? DEFAULT_PAGE_SIZE],
+      [
+        userId,
+        other,
+        options.before ?? null,
+        options.first ?? DEFAULT_PAGE_SIZE,
+        options.createdBefore ?? null,
+      ],
     )) as Record<string, unknown>[];
     const metadata = this.dataSource.getMetadata(Message);
     return rows.map((row) => hydrate<Message>(metadata, row));
@@ -179,6 +209,34 @@ export class MessageService {
     });
   }
 
+  /**
+   * The people a user has chatted with, the chat whose messages changed last first (the legacy `lastest`, which
+   * sorts by the newest `updated_at`, so a message marked seen moves its chat up), before a time.
+   */
+  async recentChats(
+    viewer: Viewer,
+    options: { first?: number; updatedBefore?: Date; userId?: number },
+  ): Promise<RecentChat[]> {
+    const userId = targetUserId(viewer, options.userId);
+    const rows: { other_id: number; updated_at: Date }[] = await this.dataSource.query(
+      `SELECT other_id, max(updated_at) AS updated_at
+         FROM (SELECT receiver_id AS other_id, updated_at FROM messages WHERE sender_id = $1
+               UNION ALL
+               SELECT sender_id AS other_id, updated_at FROM messages WHERE receiver_id = $1) AS mine
+        GROUP BY other_id
+       HAVING $2::timestamptz IS NULL OR max(updated_at) < $2::timestamptz
+        ORDER BY max(updated_at) DESC, other_id DESC
+        LIMIT $3`,
+      [userId, options.updatedBefore ?? null, options.first ?? DEFAULT_PAGE_SIZE],
+    );
+    if (rows.length === 0) return [];
+    const users = await this.dataSource
+      .getRepository(User)
+      .findBy({ id: In(rows.map((row) => row.other_id)) });
+    const byId = new Map(users.map((user) => [user.id, user]));
+    return rows.map((row) => ({ otherUser: byId.get(row.other_id) as User, updatedAt: row.updated_at }));
+  }
+
   /** How many people have sent the viewer messages the viewer has not seen. */
   async unseenConversationCount(viewer: Viewer): Promise<number> {
     const row = await this.dataSource
@@ -194,7 +252,7 @@ export class MessageService {
   all(viewer: Viewer, page: BeforePage): Promise<Message[]> {
     requireAdmin(viewer);
     return this.dataSource.getRepository(Message).find({
-      where: page.before === undefined ? {} : { id: LessThan(page.before) },
+      where: beforeConditions(page),
       order: { id: 'DESC' },
       take: page.first ?? DEFAULT_PAGE_SIZE,
     });

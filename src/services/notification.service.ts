@@ -1,8 +1,8 @@
-import { type DataSource, In, LessThan } from 'typeorm';
+import { type DataSource, In } from 'typeorm';
 import { Notification, NotificationStatus, User } from '../entities';
 import { badInput, forbidden, notFound } from '../errors';
 import { adminOnlyFieldsSent, definedOnly } from './changes';
-import { type BeforePage, DEFAULT_PAGE_SIZE } from './paging';
+import { type BeforePage, beforeConditions, DEFAULT_PAGE_SIZE } from './paging';
 import { isAdmin, requireAdmin, targetUserId, type Viewer } from './viewer';
 
 export interface NewNotification {
@@ -93,7 +93,7 @@ export class NotificationService {
       where: {
         receiverId,
         ...(options.status === undefined ? {} : { status: options.status }),
-        ...(options.before === undefined ? {} : { id: LessThan(options.before) }),
+        ...beforeConditions(options),
       },
       order: { id: 'DESC' },
       take: options.first ?? DEFAULT_PAGE_SIZE,
@@ -111,7 +111,7 @@ export class NotificationService {
   all(viewer: Viewer, page: BeforePage): Promise<Notification[]> {
     requireAdmin(viewer);
     return this.dataSource.getRepository(Notification).find({
-      where: page.before === undefined ? {} : { id: LessThan(page.before) },
+      where: beforeConditions(page),
       order: { id: 'DESC' },
       take: page.first ?? DEFAULT_PAGE_SIZE,
     });

@@ -4,6 +4,8 @@ import { errors, jwtVerify, SignJWT } from 'jose';
 export interface AccessClaims {
   readonly userId: number;
   readonly sessionId: string;
+  /** The session's token generation the token was signed for; tokens without the claim belong to generation 0. */
+  readonly generation?: number;
 }
 
 const ALGORITHM = 'HS256';
@@ -22,13 +24,16 @@ export class TokenSigner {
     this.key = createSecretKey(Buffer.from(secret, 'utf8'));
   }
 
-  signAccessToken(claims: AccessClaims): Promise<string> {
-    return new SignJWT({ sid: claims.sessionId })
+  /** Signs for `ttlSeconds`, the configured access token lifetime unless a caller (the legacy login) asks for its own. */
+  signAccessToken(claims: AccessClaims, ttlSeconds = this.accessTokenTtlSeconds): Promise<string> {
+    // Generation 0 is left out, so the tokens of a session no legacy refresh touched look as they always did.
+    const generation = (claims.generation ?? 0) === 0 ? {} : { gen: claims.generation };
+    return new SignJWT({ sid: claims.sessionId, ...generation })
       .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
       .setSubject(String(claims.userId))
       .setIssuer(ISSUER)
       .setIssuedAt()
-      .setExpirationTime(`${this.accessTokenTtlSeconds}s`)
+      .setExpirationTime(`${ttlSeconds}s`)
       .sign(this.key);
   }
 
@@ -38,10 +43,17 @@ export class TokenSigner {
       // The algorithm is pinned, so a token signed with `none` or another key type is refused.
       const { payload } = await jwtVerify(token, this.key, { algorithms: [ALGORITHM], issuer: ISSUER });
       const userId = Number(payload.sub);
-      if (!Number.isInteger(userId) || typeof payload.sid !== 'string' || !UUID.test(payload.sid)) {
+      const generation = payload.gen ?? 0;
+      if (
+        !Number.isInteger(userId) ||
+        typeof payload.sid !== 'string' ||
+        !UUID.test(payload.sid) ||
+        typeof generation !== 'number' ||
+        !Number.isInteger(generation)
+      ) {
         return { refused: 'malformed token' };
       }
-      return { userId, sessionId: payload.sid };
+      return { userId, sessionId: payload.sid, generation };
     } catch (error) {
       if (error instanceof errors.JWTExpired) return { refused: 'token expired' };
       return { refused: 'invalid token' };

@@ -1,4 +1,4 @@
-import { type DataSource, type EntityManager, ILike, MoreThan } from 'typeorm';
+import { type DataSource, type EntityManager, type FindOptionsWhere, ILike, MoreThan } from 'typeorm';
 import { User, UserStatus, type UserRole } from '../entities';
 import { badInput, conflict, notFound } from '../errors';
 import type { SessionNotices } from '../events/session-notices';
@@ -74,19 +74,26 @@ export class UserService {
   list(viewer: Viewer, options: { search?: string; first?: number; after?: number }): Promise<User[]> {
     requireAdmin(viewer);
     const after = options.after === undefined ? {} : { id: MoreThan(options.after) };
-    const search = options.search?.trim();
-    const where =
-      search === undefined || search === ''
-        ? [after]
-        : ['name', 'email', 'phonenumber'].map((column) => ({
-            ...after,
-            [column]: ILike(`%${escapeLike(search)}%`),
-          }));
     return this.dataSource.getRepository(User).find({
-      where,
+      where: listConditions(options.search, after),
       order: { id: 'ASC' },
       take: options.first ?? DEFAULT_PAGE_SIZE,
     });
+  }
+
+  /** The same list by page number, with the total (the legacy admin list is a numbered paginator). */
+  async listPage(
+    viewer: Viewer,
+    options: { search?: string; page: number; perPage: number },
+  ): Promise<{ users: User[]; total: number }> {
+    requireAdmin(viewer);
+    const [users, total] = await this.dataSource.getRepository(User).findAndCount({
+      where: listConditions(options.search, {}),
+      order: { id: 'ASC' },
+      skip: (options.page - 1) * options.perPage,
+      take: options.perPage,
+    });
+    return { users, total };
   }
 
   async updateProfile(viewer: Viewer, changes: ProfileChanges): Promise<User> {
@@ -146,6 +153,16 @@ export class UserService {
       throw conflict(violated.includes('phonenumber') ? 'phonenumber' : 'email', 'is already registered.');
     }
   }
+}
+
+/** Who the admin list shows: everyone, or those whose name, email or phone number contains the search. */
+function listConditions(search: string | undefined, base: FindOptionsWhere<User>): FindOptionsWhere<User>[] {
+  const text = search?.trim();
+  if (text === undefined || text === '') return [base];
+  return (['name', 'email', 'phonenumber'] as const).map((column) => ({
+    ...base,
+    [column]: ILike(`%${escapeLike(text)}%`),
+  }));
 }
 
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();

@@ -5,6 +5,8 @@ import { UserRole, type User } from '../entities';
 export interface Viewer {
   readonly user: User;
   readonly sessionId: string;
+  /** The session's token generation when the viewer came from an access token. */
+  readonly tokenGeneration?: number;
 }
 
 export const isAdmin = (viewer: Viewer): boolean => viewer.user.role === UserRole.ADMIN;
@@ -12,6 +14,10 @@ export const isAdmin = (viewer: Viewer): boolean => viewer.user.role === UserRol
 export function requireAdmin(viewer: Viewer): void {
   if (!isAdmin(viewer)) throw forbidden('Only an admin may do this.');
 }
+
+/** Whether the viewer may read a user's email, phone number and address: that user themselves or an admin. */
+export const mayReadContact = (viewer: Viewer | null, user: Pick<User, 'id'>): boolean =>
+  viewer !== null && (viewer.user.id === user.id || isAdmin(viewer));
 
 /**
  * Whose data a query reads: the viewer's own, or with `userId` another user's, which only an admin may read.

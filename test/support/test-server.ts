@@ -61,6 +61,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     THROTTLE_REFRESH_TOKEN_PER_IP: '100000/60',
     THROTTLE_CHANGE_PASSWORD_PER_USER: '100000/60',
     THROTTLE_BROADCASTING_AUTH_PER_IP: '100000/60',
+    THROTTLE_LEGACY_API_PER_IP: '100000/60',
     ...options.env,
   };
   const config = loadConfig(env);

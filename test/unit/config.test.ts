@@ -31,7 +31,9 @@ describe('loadConfig', () => {
         refreshTokenPerIp: { points: 300, durationSeconds: 900 },
         changePasswordPerUser: { points: 5, durationSeconds: 900 },
         broadcastingAuthPerIp: { points: 300, durationSeconds: 60 },
+        legacyApiPerIp: { points: 60, durationSeconds: 60 },
       },
+      legacyTokenTtlSeconds: 604800,
       trustProxy: false,
       sockets: {
         pusherMaxPayloadBytes: 102400,
@@ -251,5 +253,16 @@ describe('loadConfig', () => {
     expect(config.trustProxy).toBe('loopback, 10.0.0.0/8');
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+  });
+
+  it('reads the legacy API throttle and token lifetime, and names them when bad', () => {
+    const config = loadConfig({ THROTTLE_LEGACY_API_PER_IP: '5/10', LEGACY_TOKEN_TTL: '3600' });
+    expect(config.throttles.legacyApiPerIp).toEqual({ points: 5, durationSeconds: 10 });
+    expect(config.legacyTokenTtlSeconds).toBe(3600);
+    const bad = problems({ THROTTLE_LEGACY_API_PER_IP: '60', LEGACY_TOKEN_TTL: 'a week' });
+    expect(bad).toEqual([
+      expect.stringContaining('LEGACY_TOKEN_TTL'),
+      expect.stringContaining('THROTTLE_LEGACY_API_PER_IP'),
+    ]);
   });
 });

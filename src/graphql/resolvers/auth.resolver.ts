@@ -1,14 +1,13 @@
 import { Arg, Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { User } from '../../entities';
+import { accountAttempts } from '../../services/attempts';
 import type { AuthResult, AuthService } from '../../services/auth.service';
-import { normalizeEmail } from '../../services/user.service';
 import type { Viewer } from '../../services/viewer';
 import { ChangePasswordArgs } from '../args/change-password.args';
 import { asOwnProfile } from '../contact-visibility';
 import type { GraphQLContext } from '../context';
 import { CurrentViewer } from '../current-viewer';
 import { RegisterInput } from '../inputs/register.input';
-import { throttle } from '../throttle';
 import { AuthPayload } from '../types/auth-payload.type';
 
 const payload = (result: AuthResult): AuthPayload => ({
@@ -31,7 +30,7 @@ export class AuthResolver {
       'Creates an account and logs it in. Throttled per client IP (TOO_MANY_REQUESTS, `retryAfter`).',
   })
   async register(@Arg('input') input: RegisterInput, @Ctx() context: GraphQLContext): Promise<AuthPayload> {
-    await throttle(context, 'registerPerIp', context.client);
+    await accountAttempts.register(context.throttles, context.client);
     return payload(await this.auth.register(input));
   }
 
@@ -45,8 +44,7 @@ export class AuthResolver {
     @Arg('password') password: string,
     @Ctx() context: GraphQLContext,
   ): Promise<AuthPayload> {
-    await throttle(context, 'loginPerIp', context.client);
-    await throttle(context, 'loginPerAccount', normalizeEmail(email));
+    await accountAttempts.login(context.throttles, context.client, email);
     return payload(await this.auth.login(email, password));
   }
 
@@ -59,7 +57,7 @@ export class AuthResolver {
     @Arg('refreshToken') refreshToken: string,
     @Ctx() context: GraphQLContext,
   ): Promise<AuthPayload> {
-    await throttle(context, 'refreshTokenPerIp', context.client);
+    await accountAttempts.refresh(context.throttles, context.client);
     return payload(await this.auth.refresh(refreshToken));
   }
 
@@ -78,7 +76,7 @@ export class AuthResolver {
     @Args() { currentPassword, newPassword }: ChangePasswordArgs,
     @Ctx() context: GraphQLContext,
   ): Promise<boolean> {
-    await throttle(context, 'changePasswordPerUser', String(viewer.user.id));
+    await accountAttempts.changePassword(context.throttles, viewer);
     return this.auth.changePassword(viewer, currentPassword, newPassword);
   }
 }

@@ -14,17 +14,9 @@ const conversationId = (userId: number, otherUserId: number): string => `${userI
 
 const USER_ID_DESCRIPTION = "Admin only: read another user's data instead of your own.";
 
-/** Hears of each message sent (typing indicators end when the typist sends). */
-export interface MessageSentListener {
-  messageSent(senderId: number, receiverId: number): Promise<void>;
-}
-
 @Resolver(() => Message)
 export class MessageResolver {
-  constructor(
-    private readonly messages: MessageService,
-    private readonly sent?: MessageSentListener,
-  ) {}
+  constructor(private readonly messages: MessageService) {}
 
   @Query(() => Message, {
     nullable: true,
@@ -96,13 +88,11 @@ export class MessageResolver {
   }
 
   @Mutation(() => Message)
-  async sendMessage(
+  sendMessage(
     @CurrentViewer() viewer: Viewer,
     @Args() { receiverId, detail }: SendMessageArgs,
   ): Promise<Message> {
-    const message = await this.messages.send(viewer, parseId(receiverId, 'receiverId'), detail);
-    await this.sent?.messageSent(message.senderId, message.receiverId);
-    return message;
+    return this.messages.send(viewer, parseId(receiverId, 'receiverId'), detail);
   }
 
   @Mutation(() => Message)
