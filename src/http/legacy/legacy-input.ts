@@ -12,6 +12,8 @@ const MAX_ID = 2_147_483_647;
 export function text(input: LegacyInput, name: string): string | undefined {
   const value = input[name];
   if (value === undefined || value === null || value === '') return undefined;
+  // JSON bodies of mobile apps send ids as numbers; PHP read them as the same text.
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string') throw badInput(name, 'must be a single text value.');
   return value;
 }
