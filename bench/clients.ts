@@ -17,7 +17,8 @@ export type OnEvent = (
 ) => void;
 
 export interface Subscribers {
-  readonly kinds: ReadonlyMap<number, ClientKind>;
+  /** Per user, the kinds of the sockets opened for them, one entry per socket. */
+  readonly sockets: ReadonlyMap<number, readonly ClientKind[]>;
   close(): Promise<void>;
 }
 
@@ -113,12 +114,16 @@ async function openPusherJs(
   return { close: () => pusher.disconnect() };
 }
 
-/** A raw ws client of a baseline server, which pushes each message as JSON to its receiver's sockets. */
+/**
+ * A raw ws client of a baseline server, which pushes each message or notification row as JSON to its receiver's
+ * sockets; only a notification row has a title.
+ */
 async function openRawWs(url: string, user: BenchUser, onEvent: OnEvent): Promise<Opened> {
   const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/ws?token=${encodeURIComponent(user.token)}`);
   socket.on('message', (data) => {
-    const { detail } = JSON.parse(String(data)) as { detail: string };
-    onEvent('ws', 'message', detail, performance.now());
+    const row = JSON.parse(String(data)) as { detail: string; title?: string };
+    if (row.title === undefined) onEvent('ws', 'message', row.detail, performance.now());
+    else onEvent('ws', 'notification', row.title, performance.now());
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
@@ -138,7 +143,7 @@ export async function openSubscribers(
   options: { kinds: readonly ClientKind[]; notifications?: boolean; batch?: number },
 ): Promise<Subscribers> {
   const opened: Opened[] = [];
-  const kinds = new Map<number, ClientKind>();
+  const sockets = new Map<number, ClientKind[]>();
   const batch = options.batch ?? 50;
   const open = (user: BenchUser, kind: ClientKind): Promise<Opened> => {
     if (kind === 'graphql-ws') return openGraphqlWs(url, user, onEvent, options.notifications ?? false);
@@ -155,7 +160,7 @@ export async function openSubscribers(
         ...(await Promise.all(
           chunk.map((user, j) => {
             const kind = options.kinds[(i + j) % options.kinds.length];
-            kinds.set(user.id, kind);
+            sockets.set(user.id, [...(sockets.get(user.id) ?? []), kind]);
             return open(user, kind);
           }),
         )),
@@ -167,7 +172,7 @@ export async function openSubscribers(
   }
   // graphql-ws does not acknowledge a subscribe: give the server a moment to register the last ones.
   await sleep(500);
-  return { kinds, close };
+  return { sockets, close };
 }
 
 /** Lets several benchmarks share one set of subscribers: events go to whichever listener is current. */

@@ -190,4 +190,15 @@ export async function rssOf(pid: number): Promise<number> {
   return Number(kb) * 1024;
 }
 
+/** Clock ticks per second of /proc's CPU times: USER_HZ, 100 on every Linux the bench runs on. */
+const USER_HZ = 100;
+
+/** CPU time (user + system) a process has used so far, in milliseconds, from /proc/<pid>/stat (Linux). */
+export async function cpuMsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) is in parentheses and may hold spaces: fields 14 and 15 counted after it.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

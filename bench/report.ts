@@ -105,7 +105,13 @@ export async function writeResults(
       `conversation; ${sizes.subscribers} subscribers (half graphql-ws, half pusher-js); read at ` +
       `${sizes.readConnections} connections for ${sizes.readSeconds} s; fan-out ${sizes.fanoutRates.join(' and ')}/s ` +
       `from ${sizes.fanoutSenders} senders for ${sizes.fanoutSeconds} s; writes ${sizes.writeSenders} senders for ` +
-      `${sizes.writeSeconds} s; memory at ${sizes.memoryLevels.join(', ')} idle connections per kind. ` +
+      `${sizes.writeSeconds} s; hot conversation ${sizes.hotSenders} senders to one receiver for ` +
+      `${sizes.writeSeconds} s; capacity steps ${sizes.capacityRates.join(', ')}/s for ${sizes.capacitySeconds} s ` +
+      `each; notification bursts to ${sizes.burstReceivers.join(' and ')} (${sizes.burstCallReceivers} a call); ` +
+      `growth at ${sizes.growthMessages.join(' and ')} messages, ${sizes.growthRate}/s for ${sizes.growthSeconds} s ` +
+      `to ${sizes.growthReceivers} receivers with ${sizes.growthUnseen} unseen each; statements over ` +
+      `${sizes.statementMessages} messages one by one; ` +
+      `memory at ${sizes.memoryLevels.join(', ')} idle connections per kind. ` +
       `Single run of ${results.map((r) => r.name).join(', ')}; raw figures in \`bench/results/<name>.json\`.`,
     '',
     table(results.flatMap((r) => r.rows)),

@@ -1,4 +1,4 @@
-// `npm run bench`: every benchmark of issue 8 against the built server in production mode, each beside its bare
+// `npm run bench`: every benchmark of issues 8 and 14 against the built server in production mode, each beside its bare
 // baseline in the same run. BENCH_QUICK=1 for a few seconds with small sizes; BENCH_DATABASE_URL for the scratch
 // database (emptied!); BENCH_OUT_DIR for where results/ and RESULTS.md go; BENCH_SERVER_NODE_ARGS for node options of
 // the measured server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (not of the cold starts).
@@ -8,16 +8,20 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { capacityBenchmark } from './benchmarks/capacity';
 import { coldStartBenchmark } from './benchmarks/cold-start';
 import { fanoutBenchmark } from './benchmarks/fanout';
+import { growthBenchmark } from './benchmarks/growth';
+import { hotConversationBenchmark } from './benchmarks/hot-conversation';
 import { memoryBenchmark } from './benchmarks/memory';
 import { notificationBurstBenchmark } from './benchmarks/notification-burst';
 import { readBenchmark } from './benchmarks/read';
+import { statementsBenchmark } from './benchmarks/statements';
 import { writesBenchmark } from './benchmarks/writes';
 import { EventRouter, openSubscribers } from './clients';
 import type { BenchContext, RealtimeContext } from './context';
 import { resetBenchDatabase, seedDataSet } from './dataset';
-import { freePort, killChildrenOnExit, ROOT, startServerProcess } from './processes';
+import { freePort, killChildrenOnExit, ROOT, startBaseline, startServerProcess } from './processes';
 import { describeMachine, printTable, writeResults } from './report';
 import type { BenchResult } from './result';
 import { BENCH_SECRETS, serverEnv } from './server-env';
@@ -36,8 +40,28 @@ async function postgresVersion(databaseUrl: string): Promise<string> {
   }
 }
 
-const BENCHMARKS = ['read', 'fanout', 'notification-burst', 'writes', 'memory', 'cold-start'] as const;
+/** In the order they run; growth comes last of those on the shared subscribers, as it grows the table tenfold. */
+const BENCHMARKS = [
+  'read',
+  'statements',
+  'fanout',
+  'notification-burst',
+  'writes',
+  'hot-conversation',
+  'capacity',
+  'growth',
+  'memory',
+  'cold-start',
+] as const;
 type BenchName = (typeof BENCHMARKS)[number];
+const REALTIME: readonly BenchName[] = [
+  'fanout',
+  'notification-burst',
+  'writes',
+  'hot-conversation',
+  'capacity',
+  'growth',
+];
 
 /** BENCH_ONLY=read,memory runs a subset, e.g. while profiling one path; the default is every benchmark. */
 function selected(): ReadonlySet<BenchName> {
@@ -88,21 +112,45 @@ class Runner {
   }
 }
 
+/** The benchmarks that share one set of subscribers on the server and one on the bare baseline. */
 async function realtimeBenchmarks(ctx: BenchContext, runner: Runner): Promise<void> {
-  if (!['fanout', 'notification-burst', 'writes'].some((name) => runner.chosen.has(name as BenchName)))
-    return;
+  if (!REALTIME.some((name) => runner.chosen.has(name))) return;
   const receivers = ctx.data.users.slice(0, ctx.sizes.subscribers);
   const router = new EventRouter();
-  step(`opening ${receivers.length} subscribers (graphql-ws and pusher-js)`);
+  step(
+    `opening ${receivers.length} subscribers (graphql-ws and pusher-js), and as many on the bare baseline`,
+  );
   const subscribers = await openSubscribers(ctx.server.url, receivers, router.onEvent, {
     kinds: ['graphql-ws', 'pusher-js'],
     notifications: true,
   });
-  const realtime: RealtimeContext = { ...ctx, receivers, subscribers, router };
   try {
-    await runner.run('fanout', () => fanoutBenchmark(realtime));
-    await runner.run('notification-burst', () => notificationBurstBenchmark(realtime));
-    await runner.run('writes', () => writesBenchmark(realtime));
+    const bareServer = await startBaseline('message-server.ts', ctx.baselineEnv);
+    try {
+      const bareRouter = new EventRouter();
+      const bareSubscribers = await openSubscribers(bareServer.url, receivers, bareRouter.onEvent, {
+        kinds: ['ws'],
+      });
+      const realtime: RealtimeContext = {
+        ...ctx,
+        receivers,
+        subscribers,
+        router,
+        bare: { server: bareServer, router: bareRouter, subscribers: bareSubscribers },
+      };
+      try {
+        await runner.run('fanout', () => fanoutBenchmark(realtime));
+        await runner.run('notification-burst', () => notificationBurstBenchmark(realtime));
+        await runner.run('writes', () => writesBenchmark(realtime));
+        await runner.run('hot-conversation', () => hotConversationBenchmark(realtime));
+        await runner.run('capacity', () => capacityBenchmark(realtime));
+        await runner.run('growth', () => growthBenchmark(realtime));
+      } finally {
+        await bareSubscribers.close();
+      }
+    } finally {
+      await bareServer.stop();
+    }
   } finally {
     await subscribers.close();
   }
@@ -127,9 +175,9 @@ async function main(): Promise<boolean> {
   const port = await freePort();
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const server = await startServerProcess(serverEnv({ port, databaseUrl, dataDir }), port, nodeArgs);
-  const startFreshServer = async (extraNodeArgs: string[] = []) => {
+  const startFreshServer = async (extraNodeArgs: string[] = [], url = databaseUrl) => {
     const freshPort = await freePort();
-    return startServerProcess(serverEnv({ port: freshPort, databaseUrl, dataDir }), freshPort, [
+    return startServerProcess(serverEnv({ port: freshPort, databaseUrl: url, dataDir }), freshPort, [
       ...nodeArgs,
       ...extraNodeArgs,
     ]);
@@ -146,6 +194,7 @@ async function main(): Promise<boolean> {
       baselineEnv: { DATABASE_URL: databaseUrl, JWT_SECRET: BENCH_SECRETS.JWT_SECRET },
     };
     await runner.run('read', () => readBenchmark(ctx));
+    await runner.run('statements', () => statementsBenchmark(ctx));
     await realtimeBenchmarks(ctx, runner);
     await runner.run('memory', () => memoryBenchmark(ctx));
   } finally {
