@@ -21,6 +21,7 @@ import { writesBenchmark } from './benchmarks/writes';
 import { EventRouter, openSubscribers } from './clients';
 import type { BenchContext, RealtimeContext } from './context';
 import { resetBenchDatabase, seedDataSet } from './dataset';
+import { BENCHMARKS, type BenchName, REALTIME } from './names';
 import { freePort, killChildrenOnExit, ROOT, startBaseline, startServerProcess } from './processes';
 import { describeMachine, printTable, writeResults } from './report';
 import type { BenchResult } from './result';
@@ -39,29 +40,6 @@ async function postgresVersion(databaseUrl: string): Promise<string> {
     await db.end();
   }
 }
-
-/** In the order they run; growth comes last of those on the shared subscribers, as it grows the table tenfold. */
-const BENCHMARKS = [
-  'read',
-  'statements',
-  'fanout',
-  'notification-burst',
-  'writes',
-  'hot-conversation',
-  'capacity',
-  'growth',
-  'memory',
-  'cold-start',
-] as const;
-type BenchName = (typeof BENCHMARKS)[number];
-const REALTIME: readonly BenchName[] = [
-  'fanout',
-  'notification-burst',
-  'writes',
-  'hot-conversation',
-  'capacity',
-  'growth',
-];
 
 /** BENCH_ONLY=read,memory runs a subset, e.g. while profiling one path; the default is every benchmark. */
 function selected(): ReadonlySet<BenchName> {

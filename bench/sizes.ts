@@ -33,6 +33,8 @@ const FULL = {
   growthSeconds: 10,
   /** Statements per message: sent one after another to a server behind the counting proxy. */
   statementMessages: 100,
+  /** Statements: how long the idle rate (polls, leases) is counted before, to take it off the messages' count. */
+  statementIdleMs: 3_000,
   memoryLevels: [0, 1_000, 5_000] as readonly number[],
   /** The longest a run waits for outstanding events before counting them lost. */
   drainMs: 30_000,
@@ -65,6 +67,7 @@ const QUICK: Readonly<typeof FULL> = {
   growthRate: 20,
   growthSeconds: 1,
   statementMessages: 10,
+  statementIdleMs: 1_000,
   memoryLevels: [0, 50, 150],
   drainMs: 15_000,
 };

@@ -26,8 +26,7 @@ interface PerMessage {
   readonly idleStatementsPerSecond: number;
 }
 
-const IDLE_MS = 3_000;
-/** After the last arrival, for work that follows a delivery (marking it delivered, retention). */
+/** After start-up, and after the last arrival for work that follows a delivery (marking it delivered). */
 const SETTLE_MS = 500;
 
 /**
@@ -50,9 +49,9 @@ async function countPerMessage(
       const router = new EventRouter();
       const subscribers = await openSubscribers(target.url, receivers, router.onEvent, { kinds });
       try {
-        await sleep(1_000);
+        await sleep(SETTLE_MS);
         const idleFrom = counter.counts();
-        await sleep(IDLE_MS);
+        await sleep(ctx.sizes.statementIdleMs);
         const loadFrom = counter.counts();
         const started = performance.now();
         const delivery = await deliver(targetOf(sender(target.url), router, subscribers), {
@@ -65,7 +64,8 @@ async function countPerMessage(
         await sleep(SETTLE_MS);
         const loadTo = counter.counts();
         const loadMs = performance.now() - started;
-        const idle = (key: keyof StatementCounts) => (loadFrom[key] - idleFrom[key]) / IDLE_MS;
+        const idle = (key: keyof StatementCounts) =>
+          (loadFrom[key] - idleFrom[key]) / ctx.sizes.statementIdleMs;
         const perMessage = (key: keyof StatementCounts) =>
           Math.round(((loadTo[key] - loadFrom[key] - idle(key) * loadMs) / delivery.sent) * 100) / 100;
         return {
