@@ -10,7 +10,8 @@ export const BENCH_SECRETS = {
 
 /**
  * Limits the benchmark load must not trip: all of it comes from 127.0.0.1, which the defaults treat as one client.
- * Sockets per address and per instance, anonymous ones too (1,000 subscribers; memory opens 5,000 of each kind),
+ * Sockets per address and per instance, anonymous ones too (1,000 subscribers, 10,000 in the largest notification
+ * burst; memory opens 5,000 of each kind),
  * and channel authorizations per address (one per pusher-js subscriber) are raised; logins are not throttled because tokens are minted (bench/dataset.ts).
  */
 const SERVER_LIMITS: Record<string, string> = {
