@@ -57,6 +57,7 @@ export async function buildRealtime(parts: RealtimeParts): Promise<PusherGateway
           bindingWaitMs: 2000,
         },
         live.pusherPresence,
+        () => live.presence.liveInstances(),
       )
     : undefined;
   if (builtIn) {

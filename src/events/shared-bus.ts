@@ -43,6 +43,25 @@ export interface TypingChange {
   readonly typing: boolean;
 }
 
+/** Which of its built-in Pusher channels every instance is asked about (the HTTP query API). */
+export interface PusherCensusRequest {
+  readonly requestId: string;
+  /** Channels whose name starts with this, or exactly `channel` when that is set. */
+  readonly prefix: string;
+  readonly channel?: string;
+}
+
+/** One instance's answer: its connections on each matching channel, and for presence channels their user ids. */
+export interface PusherCensusReply {
+  readonly requestId: string;
+  readonly instanceId: string;
+  readonly channels: readonly {
+    readonly channel: string;
+    readonly subscriptionCount: number;
+    readonly userIds: readonly string[];
+  }[];
+}
+
 /** Every message kind that crosses instances, with its payload. */
 export interface BusMessages {
   /** A committed change for GraphQL subscribers. */
@@ -57,6 +76,10 @@ export interface BusMessages {
   'presence-changed': PresenceChange;
   /** A typing indicator for GraphQL subscribers (Pusher gets it once, from the instance that announced it). */
   'typing-changed': TypingChange;
+  'pusher-census': PusherCensusRequest;
+  'pusher-census-reply': PusherCensusReply;
+  /** `terminate_connections`: every instance closes that user's built-in Pusher connections. */
+  'pusher-user-terminated': { readonly userId: string };
 }
 
 export type BusKind = keyof BusMessages;

@@ -35,6 +35,8 @@ export interface PresenceStore {
   present(group: string, members: readonly string[]): Promise<boolean[]>;
   /** Removes what this instance still holds and reports it as `expired` would; stops the heartbeat. */
   stop(): Promise<ExpiredMember[]>;
+  /** How many instances keep their heartbeat now (this one included). */
+  liveInstances(): Promise<number>;
 }
 
 /** One instance without Redis: presence is what this process holds. */
@@ -66,6 +68,10 @@ export class InMemoryPresenceStore implements PresenceStore {
   async present(group: string, members: readonly string[]): Promise<boolean[]> {
     const present = this.groups.get(group);
     return members.map((member) => present?.has(member) ?? false);
+  }
+
+  async liveInstances(): Promise<number> {
+    return 1;
   }
 
   async stop(): Promise<ExpiredMember[]> {

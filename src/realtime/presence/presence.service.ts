@@ -94,6 +94,11 @@ export class PresenceService {
     return assertMayWatch(this.dataSource, viewer, userIds);
   }
 
+  /** How many instances take part now. */
+  liveInstances(): Promise<number> {
+    return this.store.liveInstances();
+  }
+
   /** Takes this instance's members away, announcing each, after its sockets closed. */
   async stop(): Promise<void> {
     await this.registry.close();

@@ -135,6 +135,10 @@ export class RedisPresenceStore implements PresenceStore {
     return expiredEntries(gone, new Date());
   }
 
+  async liveInstances(): Promise<number> {
+    return this.redis.zcount(`${this.keys}instances`, Date.now(), '+inf');
+  }
+
   private heldKey = (instance: string) => `${this.keys}held:${instance}`;
   private holdersKey = (entry: string) => `${this.keys}holders:${entry}`;
   private membersKey = (group: string) => `${this.keys}members:${group}`;

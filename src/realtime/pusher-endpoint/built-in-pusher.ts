@@ -1,7 +1,10 @@
-import type { Router } from 'express';
+import { Router } from 'express';
 import type { PusherBroadcast, SharedBus } from '../../events/shared-bus';
 import type { Logger } from '../../logger';
+import { ChannelCensus } from './channel-census';
 import { type PusherApp, pusherEventsRoutes } from './pusher-events.routes';
+import { pusherQueryRoutes } from './pusher-query.routes';
+import { apiFallback } from './pusher-api';
 import {
   type PusherPresenceHooks,
   type PusherSocketLimits,
@@ -26,12 +29,24 @@ export async function createBuiltInPusher(
   logger: Logger,
   limits?: PusherSocketLimits,
   presence?: PusherPresenceHooks,
+  /** How many instances run now, so the query API knows how many answers to wait for; one when not given. */
+  liveInstances?: () => Promise<number>,
 ): Promise<BuiltInPusher> {
   const sockets = new PusherSocketServer(app, logger, limits, presence);
   await bus.subscribe('pusher-broadcast', (broadcast) => sockets.deliver(broadcast));
+  await bus.subscribe('pusher-user-terminated', ({ userId }) => sockets.terminateUser(userId));
+  const census = await ChannelCensus.start(bus, sockets, liveInstances);
   const deliver = async (broadcasts: PusherBroadcast[]): Promise<void> => {
     for (const broadcast of broadcasts) await bus.publish('pusher-broadcast', broadcast);
   };
-  const routes = pusherEventsRoutes(app, deliver);
+  const routes = Router();
+  routes.use(pusherEventsRoutes(app, deliver));
+  routes.use(
+    pusherQueryRoutes(app, {
+      count: (filter) => census.count(filter),
+      terminateUser: (userId) => bus.publish('pusher-user-terminated', { userId }),
+    }),
+  );
+  routes.use(...apiFallback());
   return { routes, sockets, deliver };
 }

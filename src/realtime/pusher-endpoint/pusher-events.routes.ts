@@ -1,27 +1,14 @@
-import express, { type Request, type Response, Router } from 'express';
+import { type Request, type Response, Router } from 'express';
 import type { PusherBroadcast } from '../../events/shared-bus';
-import { apiRequestProblem } from './pusher-signature';
 import { isChannelName, PUSHER_CHANNEL_NAME_MAX_LENGTH } from '../channel-name';
+import { bodyOf, type PusherApp, PusherApiError as ApiError, signed } from './pusher-api';
 
-export interface PusherApp {
-  readonly appId: string;
-  readonly key: string;
-  readonly secret: string;
-}
+export type { PusherApp } from './pusher-api';
 
 // The limits Pusher Channels documents for its HTTP API.
 const MAX_DATA_BYTES = 10 * 1024;
 const MAX_CHANNELS = 100;
 const MAX_BATCH = 10;
-
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 function readEvent(raw: unknown, channelsKey: 'channels' | 'channel'): PusherBroadcast[] {
   if (typeof raw !== 'object' || raw === null) throw new ApiError(400, 'each event must be an object');
@@ -61,44 +48,29 @@ export function pusherEventsRoutes(
 ): Router {
   const router = Router();
   const handle = (batch: boolean) => async (req: Request, res: Response) => {
+    let parsed: unknown;
     try {
-      if (req.params.appId !== app.appId) throw new ApiError(404, 'unknown app_id');
-      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const problem = apiRequestProblem(app.key, app.secret, {
-        method: req.method,
-        path: req.path,
-        query: req.query as Record<string, unknown>,
-        body,
-      });
-      if (problem !== undefined) throw new ApiError(401, problem);
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body.toString('utf8'));
-      } catch {
-        throw new ApiError(400, 'the body must be JSON');
-      }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new ApiError(400, 'the body must be a JSON object');
-      }
-      let broadcasts: PusherBroadcast[];
-      if (batch) {
-        const list = (parsed as { batch?: unknown }).batch;
-        if (!Array.isArray(list) || list.length === 0)
-          throw new ApiError(400, 'batch must be a non-empty list');
-        if (list.length > MAX_BATCH) throw new ApiError(400, `at most ${MAX_BATCH} events per batch`);
-        broadcasts = list.flatMap((event) => readEvent(event, 'channel'));
-      } else {
-        broadcasts = readEvent(parsed, 'channels');
-      }
-      await deliver(broadcasts);
-      res.status(200).json({});
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      res.status(error.status).type('text/plain').send(error.message);
+      parsed = JSON.parse(bodyOf(req).toString('utf8'));
+    } catch {
+      throw new ApiError(400, 'the body must be JSON');
     }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ApiError(400, 'the body must be a JSON object');
+    }
+    let broadcasts: PusherBroadcast[];
+    if (batch) {
+      const list = (parsed as { batch?: unknown }).batch;
+      if (!Array.isArray(list) || list.length === 0)
+        throw new ApiError(400, 'batch must be a non-empty list');
+      if (list.length > MAX_BATCH) throw new ApiError(400, `at most ${MAX_BATCH} events per batch`);
+      broadcasts = list.flatMap((event) => readEvent(event, 'channel'));
+    } else {
+      broadcasts = readEvent(parsed, 'channels');
+    }
+    await deliver(broadcasts);
+    res.status(200).json({});
   };
-  const raw = express.raw({ type: () => true, limit: '1mb' });
-  router.post('/apps/:appId/events', raw, handle(false));
-  router.post('/apps/:appId/batch_events', raw, handle(true));
+  router.post('/apps/:appId/events', ...signed(app, handle(false)));
+  router.post('/apps/:appId/batch_events', ...signed(app, handle(true)));
   return router;
 }

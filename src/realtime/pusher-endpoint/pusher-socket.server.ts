@@ -9,6 +9,7 @@ import type { PusherApp } from './pusher-events.routes';
 import { isChannelName } from '../channel-name';
 import { closeWithin } from '../close-sockets';
 import type { SocketSlot } from '../socket-slots';
+import type { LocalChannel } from './channel-census';
 import { isValidChannelAuth } from './pusher-signature';
 import { parseChannelData, type PresenceMember, PresenceSubscription } from './presence-subscription';
 
@@ -194,13 +195,50 @@ export class PusherSocketServer {
     this.closeWhere((binding) => binding.sessionId === sessionId);
   }
 
+  /** This instance's occupied channels that match, with their connections and presence members (the census). */
+  localChannels(matches: (channel: string) => boolean): LocalChannel[] {
+    const found: LocalChannel[] = [];
+    for (const [channel, connections] of this.byChannel) {
+      if (!matches(channel)) continue;
+      const userIds = new Set<string>();
+      for (const connection of connections) {
+        const member = connection.presence?.get(channel)?.member;
+        if (member) userIds.add(member.userId);
+      }
+      found.push({ channel, subscriptionCount: connections.size, userIds: [...userIds] });
+    }
+    return found;
+  }
+
+  /**
+   * `terminate_connections`: closes (4009) this instance's connections of the user: those holding a channel
+   * signed for them at /broadcasting/auth, or a presence channel as them.
+   */
+  terminateUser(userId: string): void {
+    this.closeConnections(
+      (connection) =>
+        [...connection.signedBy.values()].some((binding) => String(binding.userId) === userId) ||
+        [...(connection.presence?.values() ?? [])].some(
+          (subscription) => subscription.member.userId === userId,
+        ),
+      'The connections of this user were terminated',
+    );
+  }
+
   private closeWhere(ended: (binding: PusherChannelBinding) => boolean): void {
+    this.closeConnections(
+      (connection) => [...connection.signedBy.values()].some(ended),
+      'The session has ended',
+    );
+  }
+
+  private closeConnections(close: (connection: Connection) => boolean, reason: string): void {
     for (const connection of [...this.bySocketId.values()]) {
-      if (![...connection.signedBy.values()].some(ended)) continue;
+      if (!close(connection)) continue;
       // Leave at once, so not one more event reaches it while the close handshake runs.
       for (const channel of [...connection.channels]) this.leave(connection, channel);
       this.bySocketId.delete(connection.socketId);
-      this.refuse(connection.socket, CLOSE_UNAUTHORIZED, 'The session has ended');
+      this.refuse(connection.socket, CLOSE_UNAUTHORIZED, reason);
     }
   }
 
