@@ -1,5 +1,5 @@
 import { createLegacyUser, legacyLogin, legacyRegistration, type LegacyUser } from '../fixtures/legacy-users';
-import { createUser, LOGIN } from '../fixtures/users';
+import { createUser, LOGIN, newUserInput, REGISTER } from '../fixtures/users';
 import { LegacyHttpClient } from '../support/legacy-http';
 import { LegacyPusherClient, messageChannel } from '../support/legacy-pusher-client';
 import { SubscriptionClient } from '../support/subscription-client';
@@ -238,6 +238,31 @@ describe("a legacy app's day with its account", () => {
     );
   });
 
+  it('refuses a taken or invalid profile value with the error envelope, changing nothing', async () => {
+    const user = await createLegacyUser(http);
+    const other = await createLegacyUser(http);
+    const before = await http.get<{ user: Record<string, unknown> }>('/auth/user-profile', {}, user.token);
+    for (const fields of [
+      { email: other.email },
+      { phonenumber: other.phonenumber },
+      { email: 'not-an-email' },
+      { name: 'x'.repeat(256) },
+    ]) {
+      const answer = await http.post(
+        '/auth/user-profile',
+        { ...fields, address: 'Somewhere else' },
+        user.token,
+      );
+      expect([fields, answer.status, answer.body]).toEqual([
+        fields,
+        200,
+        { success: false, message: expect.any(String), error: expect.any(String) },
+      ]);
+    }
+    const after = await http.get<{ user: Record<string, unknown> }>('/auth/user-profile', {}, user.token);
+    expect(after.body).toEqual(before.body);
+  });
+
   it('searches users by name, showing contact data only to its owner and admins', async () => {
     const name = `Searchable ${Date.now()}`;
     const found = await createLegacyUser(http, { name });
@@ -388,7 +413,7 @@ describe('throttles', () => {
     limited = await startTestServer({
       env: {
         THROTTLE_LEGACY_API_PER_IP: '4/600',
-        THROTTLE_LOGIN_PER_IP: '2/600',
+        THROTTLE_REGISTER_PER_IP: '2/600',
         TRUST_PROXY: 'loopback',
         LEGACY_TOKEN_TTL: '3600',
       },
@@ -411,27 +436,32 @@ describe('throttles', () => {
     expect((await from('203.0.113.2', '/auth/user-profile')).status).toBe(401);
   });
 
-  it('shares the login throttle with GraphQL, and gives REST tokens LEGACY_TOKEN_TTL', async () => {
-    const headers = { 'x-forwarded-for': '198.51.100.7', 'content-type': 'application/json' };
+  it('gives REST tokens LEGACY_TOKEN_TTL', async () => {
     const login = await limitedHttp.send('POST', '/auth/login', {
       body: JSON.stringify({ email: 'admin@email.com', password: '12345678' }),
-      headers,
+      headers: { 'x-forwarded-for': '198.51.100.7', 'content-type': 'application/json' },
     });
     expect(login.body.expires_in).toBe(3600);
-    const graphql = await limited.client.request(
-      LOGIN,
-      { email: 'admin@email.com', password: '12345678' },
-      undefined,
-      {
-        'x-forwarded-for': '198.51.100.7',
-      },
-    );
+    const { iat, exp } = claims(login.body.access_token as string);
+    expect(exp - iat).toBe(3600);
+  });
+
+  it('shares the account throttles with GraphQL: one count per client across both doors', async () => {
+    const headers = { 'x-forwarded-for': '198.51.100.8' };
+    const rest = await limitedHttp.send('POST', '/auth/register', {
+      body: new URLSearchParams(legacyRegistration()).toString(),
+      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(rest.status).toBe(201);
+    const graphql = await limited.client.request(REGISTER, { input: newUserInput() }, undefined, headers);
     expect(graphql.errors).toBeUndefined();
-    const third = await limitedHttp.send('POST', '/auth/login', {
-      body: JSON.stringify({ email: 'admin@email.com', password: '12345678' }),
-      headers,
+    const third = await limitedHttp.send('POST', '/auth/register', {
+      body: new URLSearchParams(legacyRegistration()).toString(),
+      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
     });
     expect(third.status).toBe(429);
     expect(third.body).toEqual({ message: 'Too Many Attempts.' });
+    const refused = await limited.client.request(REGISTER, { input: newUserInput() }, undefined, headers);
+    expect(refused.errors?.[0].extensions?.code).toBe('TOO_MANY_REQUESTS');
   });
 });
