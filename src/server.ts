@@ -5,8 +5,8 @@ import type { Logger as TypeOrmLogger } from 'typeorm';
 import { buildGraphQLApi } from './composition/graphql-api';
 import { buildLegacyApi } from './composition/legacy-api';
 import { buildLive } from './composition/live';
+import { startDelivery } from './composition/delivery';
 import { serveMetrics } from './composition/metrics';
-import { startOutboxRelay } from './composition/outbox';
 import { buildRealtime } from './composition/realtime';
 import { Stops } from './composition/stops';
 import type { Config } from './config/config';
@@ -21,7 +21,7 @@ import { healthRoutes } from './http/health.routes';
 import { Throttles } from './http/throttles';
 import type { Logger } from './logger';
 import { Metrics } from './metrics/metrics';
-import { createRealtimePubSub, publishToSubscribers } from './realtime/topics';
+import { createRealtimePubSub } from './realtime/topics';
 import { ensureAdminAccount } from './services/admin-account';
 import { createServices, type Services } from './services/services';
 import { withTimeout } from './timeout';
@@ -48,7 +48,7 @@ const READY_CHECK_TIMEOUT_MS = 2000;
 
 /**
  * Starts one instance: HTTP first (so /healthz answers during start), then the database, the services, the
- * GraphQL API, the real-time sockets and the outbox relay, all on one port. Each part registers its stop; `close`
+ * GraphQL API, the real-time sockets and the delivery from the event log, all on one port. Each part registers its stop; `close`
  * runs them in reverse order.
  */
 export async function startServer(
@@ -126,16 +126,15 @@ export async function startServer(
     stops.add('throttles', () => throttles.close());
 
     const pubSub = createRealtimePubSub();
-    await bus.subscribe('realtime', (event) => publishToSubscribers(pubSub, event));
     const schema = await createSchema(pubSub);
     const common = { app, httpServer, schema, services, throttles, metrics, config, logger, stops };
     const live = await buildLive({ dataSource, bus, config, logger, stops, messages: services.messages });
     const api = await buildGraphQLApi({ ...common, dataSource, pubSub, live });
-    const gateway = await buildRealtime({ ...common, api, bus, live });
+    const { gateway, pusherSockets } = await buildRealtime({ ...common, api, bus, live });
     buildLegacyApi(common);
     app.use(exploreRoutes(config));
     app.use(jsonErrorHandler(logger));
-    startOutboxRelay({ database, bus, gateway, metrics, config, logger, stops });
+    await startDelivery({ database, bus, pubSub, pusherSockets, gateway, metrics, config, logger, stops });
 
     ready = true;
     return {

@@ -10,6 +10,7 @@ import type { Metrics } from '../metrics/metrics';
 import { broadcastingAuthRoutes } from '../realtime/broadcasting-auth.routes';
 import { GraphQLWebSocketServer } from '../realtime/graphql-ws.server';
 import { createBuiltInPusher } from '../realtime/pusher-endpoint/built-in-pusher';
+import type { PusherSocketServer } from '../realtime/pusher-endpoint/pusher-socket.server';
 import { PusherGateway } from '../realtime/pusher-gateway';
 import { SessionRecheck } from '../realtime/session-recheck';
 import { SocketSlots } from '../realtime/socket-slots';
@@ -34,12 +35,18 @@ export interface RealtimeParts {
   readonly stops: Stops;
 }
 
+export interface Realtime {
+  /** Where the outside Pusher service is fed, and channel subscriptions signed. */
+  readonly gateway: PusherGateway;
+  /** The built-in Pusher endpoint's sockets, without an outside Pusher service. */
+  readonly pusherSockets: PusherSocketServer | undefined;
+}
+
 /**
  * The sockets on the shared port, each living as long as its session: graphql-ws at `/graphql`, and, without an
- * outside Pusher service, the built-in Pusher endpoint; plus `/broadcasting/auth`. Returns the Pusher gateway the
- * outbox relay pushes through.
+ * outside Pusher service, the built-in Pusher endpoint; plus `/broadcasting/auth`.
  */
-export async function buildRealtime(parts: RealtimeParts): Promise<PusherGateway> {
+export async function buildRealtime(parts: RealtimeParts): Promise<Realtime> {
   const { app, httpServer, schema, api, services, bus, live, throttles, metrics, config, logger, stops } =
     parts;
   const upgrades: UpgradeHandler[] = [];
@@ -125,5 +132,5 @@ export async function buildRealtime(parts: RealtimeParts): Promise<PusherGateway
     routeUpgrades(upgrades, { slots, clientOf: (request) => upgradeClientIp(request, trustProxy) }),
   );
   live.pushThrough(gateway);
-  return gateway;
+  return { gateway, pusherSockets: builtIn?.sockets };
 }

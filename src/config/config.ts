@@ -57,6 +57,17 @@ export interface Config {
     readonly retentionHours: number;
   };
   readonly presence: PresenceSettings;
+  readonly delivery: DeliverySettings;
+}
+
+/** How each instance reads the event log, and how the outside Pusher service is fed from it. */
+export interface DeliverySettings {
+  /** How often the log is read without a notice: the most a lost notice (Redis, NOTIFY) delays an event. */
+  readonly pollMs: number;
+  /** Partitions (by recipient id) of the outside Pusher service's feed; every instance must use the same. */
+  readonly feedPartitions: number;
+  /** How long a feed partition stays its owner's without a renewal: what a frozen owner costs at most. */
+  readonly feedLeaseMs: number;
 }
 
 /** How an instance keeps its users' presence alive in Redis, so a crashed instance's users go offline. */
@@ -353,6 +364,11 @@ export function loadConfig(env: Env = process.env): Config {
       ),
     },
     presence: readPresence(read),
+    delivery: {
+      pollMs: read.integer('EVENT_POLL_INTERVAL_MS', 1000, 10, 60_000),
+      feedPartitions: read.integer('PUSHER_FEED_PARTITIONS', 4, 1, 1024),
+      feedLeaseMs: read.integer('PUSHER_FEED_LEASE_MS', 5000, 1000, 600_000),
+    },
   };
   if (read.problems.length > 0) throw new ConfigError(read.problems);
   return Object.freeze(config);

@@ -1,8 +1,10 @@
 import { AuthSession } from './auth-session';
 import { EventRetentionMark } from './event-retention-mark';
+import { FeedPartition } from './feed-partition';
 import { Message } from './message';
 import { Notification } from './notification';
 import { OutboxEvent } from './outbox-event';
+import { PendingEvent } from './pending-event';
 import { RefreshToken } from './refresh-token';
 import { UnreadCountsSent } from './unread-counts-sent';
 import { User } from './user';
@@ -10,9 +12,11 @@ import { User } from './user';
 export {
   AuthSession,
   EventRetentionMark,
+  FeedPartition,
   Message,
   Notification,
   OutboxEvent,
+  PendingEvent,
   RefreshToken,
   UnreadCountsSent,
   User,
@@ -26,6 +30,8 @@ export const entities = [
   AuthSession,
   RefreshToken,
   OutboxEvent,
+  PendingEvent,
   UnreadCountsSent,
   EventRetentionMark,
+  FeedPartition,
 ];

@@ -1,18 +1,16 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
- * A real-time event recorded in the same transaction as the change it announces, so it exists exactly when the
- * change committed. The relay hands it to GraphQL subscribers and to Pusher independently, and keeps the row for a
- * retention period afterwards (inspection, and replay by event id). The partial indexes hold only the pending rows,
- * so the relay's queries stay small however many delivered rows are kept.
+ * The event log: a committed real-time event, numbered in the order it became visible (see `PendingEvent`, and
+ * `src/delivery/event-log.ts`). Every instance reads it from its own position for its own sockets; the outside
+ * Pusher service is fed from it by partition (`FeedPartition`). Rows are kept for a retention period (replay by
+ * event id).
  */
 @Entity({ name: 'event_outbox' })
-@Index('IDX_event_outbox_unpublished', ['id'], { where: '"published_at" IS NULL' })
-@Index('IDX_event_outbox_unpushed', ['id'], { where: '"pushed_at" IS NULL AND "dead_at" IS NULL' })
 // A GIN index on recipient_ids (created by its migration; TypeORM cannot declare one) finds a user's events to replay.
 @Index('IDX_event_outbox_recipients', { synchronize: false })
 export class OutboxEvent {
-  // bigint arrives from pg as a string; ids only order and identify rows here.
+  // bigint arrives from pg as a string; ids only order and identify rows here. Drawn when the row is sequenced.
   @PrimaryGeneratedColumn({ name: 'event_id', type: 'bigint' })
   id!: string;
 
@@ -27,14 +25,6 @@ export class OutboxEvent {
   /** The exact JSON text sent as the Pusher event data (text, not jsonb, which would reorder its keys). */
   @Column({ type: 'text' })
   payload!: string;
-
-  /** Set when the event is claimed for GraphQL subscribers, in the same statement, so no retry repeats it. */
-  @Column({ name: 'published_at', type: 'timestamptz', nullable: true })
-  publishedAt!: Date | null;
-
-  /** Set once Pusher accepted the event. */
-  @Column({ name: 'pushed_at', type: 'timestamptz', nullable: true })
-  pushedAt!: Date | null;
 
   /** Set when Pusher delivery was given up (refused, or failed too often); the row stays for inspection. */
   @Column({ name: 'dead_at', type: 'timestamptz', nullable: true })

@@ -7,6 +7,8 @@ export class RedisBus implements SharedBus {
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
   private readonly handlers = new Map<string, ((message: never) => void)[]>();
+  private readonly reconnectHandlers: (() => void)[] = [];
+  private wasReady = false;
 
   private constructor(
     url: string,
@@ -25,6 +27,14 @@ export class RedisBus implements SharedBus {
         return;
       }
       for (const handler of this.handlers.get(kind) ?? []) handler(message as never);
+    });
+    // ioredis subscribes again by itself on a reconnect; what was published meanwhile is gone.
+    this.subscriber.on('ready', () => {
+      if (this.wasReady) {
+        this.logger.warn('the Redis bus is back after a break');
+        for (const handler of this.reconnectHandlers) handler();
+      }
+      this.wasReady = true;
     });
     for (const connection of [this.publisher, this.subscriber]) {
       connection.on('error', (error: Error) => this.logger.warn({ err: error }, 'Redis connection error'));
@@ -51,8 +61,13 @@ export class RedisBus implements SharedBus {
     await this.subscriber.subscribe(this.prefix + kind);
   }
 
+  onReconnect(handler: () => void): void {
+    this.reconnectHandlers.push(handler);
+  }
+
   async close(): Promise<void> {
     this.handlers.clear();
+    this.reconnectHandlers.length = 0;
     await Promise.all([this.publisher.quit(), this.subscriber.quit()]).catch(() => undefined);
   }
 }

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type { RealtimeEvent } from './realtime-event';
 import type { SessionRevocation } from './session-notices';
 
 /** A Pusher event to hand to the built-in endpoint's sockets, on whichever instance holds them. */
@@ -64,8 +63,8 @@ export interface PusherCensusReply {
 
 /** Every message kind that crosses instances, with its payload. */
 export interface BusMessages {
-  /** A committed change for GraphQL subscribers. */
-  realtime: RealtimeEvent;
+  /** The event log reached this id: readers read now rather than at their next poll. */
+  'event-log': { readonly head: string };
   /** Sessions that ended: their sockets must close. */
   'sessions-revoked': SessionRevocation;
   /** An event for built-in Pusher endpoint clients. */
@@ -89,6 +88,11 @@ export interface SharedBus {
   publish<K extends BusKind>(kind: K, message: BusMessages[K]): Promise<void>;
   /** Resolves once messages published from now on reach the handler. */
   subscribe<K extends BusKind>(kind: K, handler: (message: BusMessages[K]) => void): Promise<void>;
+  /**
+   * Calls `handler` each time the bus is back after a break, during which messages may have been lost: whatever
+   * depends on them must catch up, or close with a code its client resumes from.
+   */
+  onReconnect(handler: () => void): void;
   close(): Promise<void>;
 }
 
@@ -104,6 +108,9 @@ export class InProcessBus implements SharedBus {
   async subscribe<K extends BusKind>(kind: K, handler: (message: BusMessages[K]) => void): Promise<void> {
     this.emitter.on(kind, handler);
   }
+
+  /** An in-process bus never breaks. */
+  onReconnect(): void {}
 
   async close(): Promise<void> {
     this.emitter.removeAllListeners();

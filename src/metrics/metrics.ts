@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RelayObserver } from '../events/outbox-relay';
+import type { RelayObserver } from '../delivery/pusher-feed';
 import { type OperationLabelLimits, OperationLabels } from './operation-labels';
 
 export type SocketKind = 'graphql-ws' | 'pusher';

@@ -1,6 +1,6 @@
 import Pusher from 'pusher';
 import type { PusherConfig } from '../config/config';
-import type { PushOutcome } from '../events/outbox-relay';
+import type { PushOutcome } from '../delivery/pusher-feed';
 import { channelsOf, type RealtimeEvent } from '../events/realtime-event';
 import type { PusherBroadcast } from '../events/shared-bus';
 
@@ -38,18 +38,13 @@ export class PusherGateway {
   }
 
   /**
-   * One event goes out as one trigger to all its channels; several go together as one batch (whose entries carry
-   * one channel each, as Pusher's batch API requires).
+   * To the outside Pusher service (the built-in endpoint's sockets are fed by each instance's log reader): one
+   * event goes out as one trigger to all its channels; several go together as one batch (whose entries carry one
+   * channel each, as Pusher's batch API requires).
    */
   async push(events: readonly RealtimeEvent[]): Promise<PushOutcome> {
     try {
-      if (this.deliverBuiltIn) {
-        await this.deliverBuiltIn(
-          events.flatMap((event) =>
-            channelsOf(event).map((channel) => ({ channel, event: event.name, data: event.payload })),
-          ),
-        );
-      } else if (events.length === 1) {
+      if (events.length === 1) {
         const [event] = events;
         await this.pusher.trigger(channelsOf(event), event.name, event.payload);
       } else {

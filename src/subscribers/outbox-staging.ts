@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager, EntityMetadata, ObjectLiteral, QueryRunner } from 'typeorm';
-import { OutboxEvent } from '../entities/outbox-event';
+import { PendingEvent } from '../entities/pending-event';
 import { badInput } from '../errors';
 import { legacyPayload } from '../events/legacy-model';
 import { RealtimeEventName } from '../events/realtime-event';
@@ -121,10 +121,7 @@ async function writeOutbox(
     })),
   ];
   if (rows.length === 0) return false;
-  await manager.insert(
-    OutboxEvent,
-    rows.map((row) => ({ ...row, publishedAt: null })),
-  );
+  await manager.insert(PendingEvent, rows);
   return true;
 }
 

@@ -64,7 +64,7 @@ it('a client resumes across a server restart with all it missed, in order, none 
     // Delivered events older than retention are pruned by the next server: resuming from before them expires,
     // from the newest position does not.
     await server.server.database.dataSource.query(
-      `UPDATE event_outbox SET created_at = now() - interval '100 hours', pushed_at = now() - interval '100 hours'
+      `UPDATE event_outbox SET created_at = now() - interval '100 hours'
         WHERE recipient_ids @> ARRAY[$1::int]`,
       [Number(b.id)],
     );
