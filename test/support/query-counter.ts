@@ -7,7 +7,7 @@ export class QueryCounter implements TypeOrmLogger {
 
   logQuery(query: string): void {
     // The event log's reader and feed poll in the background; their statements belong to no request.
-    if (/event_outbox|event_log_|event_feed_|advisory/.test(query)) return;
+    if (/event_outbox|event_log_|event_feed_|pg_notify|advisory/.test(query)) return;
     this.count += 1;
     this.queries.push(query);
   }
