@@ -13,6 +13,7 @@ import { watchableUsers } from '../realtime/presence/presence-visibility';
 import { RedisPresenceStore } from '../realtime/presence/redis-presence-store';
 import type { PusherPresenceHooks } from '../realtime/pusher-endpoint/pusher-socket.server';
 import type { PusherGateway } from '../realtime/pusher-gateway';
+import { PusherWebhooks, webhookOfPresence } from '../realtime/pusher-endpoint/pusher-webhooks';
 import { legacyTypingPayload, TYPING_EVENT } from '../realtime/typing/typing-payload';
 import { InMemoryTypingState, RedisTypingState } from '../realtime/typing/typing-state';
 import { TypingService } from '../realtime/typing/typing.service';
@@ -37,6 +38,8 @@ export interface Live extends LiveServices {
   readonly pusherPresence: PusherPresenceHooks;
   /** For /broadcasting/auth: who may join `presence-Chat.User.{id}`, and as whom. */
   readonly authorizePresenceChannel: PresenceChannelAuthorizer;
+  /** With PUSHER_WEBHOOK_URL and the built-in endpoint: where its webhooks go out. */
+  readonly webhooks: PusherWebhooks | undefined;
   /** Where typing indicators reach Pusher clients, once the gateway exists. */
   pushThrough(gateway: PusherGateway): void;
 }
@@ -68,6 +71,18 @@ export async function buildLive(parts: LiveParts): Promise<Live> {
   presence.onChange((change) => {
     if (change.group === ONLINE) topics.publish(LiveTopic.PRESENCE_CHANGED, change.member, change);
   });
+  // Its stop runs after presence's (stops run newest first), so the members and channels that go then are posted.
+  const webhooks =
+    config.pusher.builtIn && config.pusher.webhookUrls.length > 0
+      ? new PusherWebhooks(config.pusher, config.pusher.webhookUrls, logger)
+      : undefined;
+  if (webhooks) {
+    stops.add('Pusher webhooks', () => webhooks.stop());
+    presence.onAnnounced((change) => {
+      const event = webhookOfPresence(change);
+      if (event) webhooks.send(event);
+    });
+  }
   await presence.start();
   // Registered after the sockets' stops would be too late: stops run newest first, so this one runs after them.
   stops.add('presence', () => presence.stop());
@@ -109,7 +124,15 @@ export async function buildLive(parts: LiveParts): Promise<Live> {
         const owner = PRESENCE_CHANNEL.exec(channel)?.[1];
         return owner === undefined ? undefined : (member) => member === owner;
       },
+      // Occupancy is kept only for webhooks: without them a subscribe costs no store round trip.
+      ...(webhooks && {
+        channelHeld: (channel: string, socketId: string) =>
+          presence.channelHeld(channel, pusherHolder(socketId)),
+        channelReleased: (channel: string, socketId: string) =>
+          presence.channelReleased(channel, pusherHolder(socketId)),
+      }),
     },
+    webhooks,
     authorizePresenceChannel: async (viewer, channel) => {
       const match = PRESENCE_CHANNEL.exec(channel);
       if (!match) return undefined;

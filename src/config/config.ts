@@ -126,6 +126,8 @@ export interface PusherConfig {
   readonly port: number | undefined;
   readonly useTLS: boolean;
   readonly cluster: string | undefined;
+  /** Where the built-in endpoint posts Pusher webhooks (PUSHER_WEBHOOK_URL); none when empty. */
+  readonly webhookUrls: readonly string[];
 }
 
 /** Thrown with every problem found at once, so an operator fixes the environment in one go. */
@@ -208,6 +210,25 @@ class Reader {
       this.problems.push(`${name} is not a valid URL`);
     }
     return raw;
+  }
+
+  /** A comma-separated list of URLs, each of one of the protocols; empty when unset. */
+  urls(name: string, protocols: string[]): string[] {
+    const raw = this.string(name);
+    if (raw === undefined) return [];
+    const urls = raw.split(',').map((url) => url.trim());
+    for (const url of urls) {
+      try {
+        if (!protocols.includes(new URL(url).protocol)) {
+          this.problems.push(
+            `${name} must list URLs starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+          );
+        }
+      } catch {
+        this.problems.push(`${name} must be a comma-separated list of URLs (got "${url.slice(0, 100)}")`);
+      }
+    }
+    return urls;
   }
 }
 
@@ -304,6 +325,7 @@ export function loadConfig(env: Env = process.env): Config {
       port: pusherPort,
       useTLS: read.boolean('PUSHER_USE_TLS', pusherHost === undefined && pusherCluster !== undefined),
       cluster: pusherCluster,
+      webhookUrls: read.urls('PUSHER_WEBHOOK_URL', ['http:', 'https:']),
     },
     logLevel,
     metricsToken,

@@ -5,6 +5,7 @@ import type { Viewer } from '../../services/viewer';
 import { PresenceRegistry, type PresenceTransition } from './presence-registry';
 import type { ExpiredMember, PresenceStore } from './presence-store';
 import { assertMayWatch } from './presence-visibility';
+import { PUSHER_CHANNELS_GROUP } from '../pusher-endpoint/pusher-webhooks';
 
 /** The group of every user with at least one open authenticated socket, on any instance. */
 export const ONLINE = 'online';
@@ -24,6 +25,7 @@ export class PresenceService {
   private readonly registry: PresenceRegistry;
   private readonly order = new PresenceOrder();
   private readonly handlers: ((change: PresenceChange) => void)[] = [];
+  private readonly announcedHere: ((change: PresenceChange) => void)[] = [];
 
   constructor(
     private readonly dataSource: DataSource,
@@ -68,6 +70,15 @@ export class PresenceService {
 
   leaveChannel(channel: string, userId: string, socket: string): void {
     void this.registry.remove(channel, userId, socket);
+  }
+
+  /** A socket holds a Pusher channel: it is occupied while any socket holds it, on any instance. */
+  channelHeld(channel: string, socket: string): void {
+    void this.registry.add(PUSHER_CHANNELS_GROUP, channel, socket);
+  }
+
+  channelReleased(channel: string, socket: string): void {
+    void this.registry.remove(PUSHER_CHANNELS_GROUP, channel, socket);
   }
 
   /** The presence of each user, in the order asked; FORBIDDEN unless the viewer may see every one. */
@@ -124,10 +135,16 @@ export class PresenceService {
     this.handlers.push(handler);
   }
 
+  /** Hands `handler` the changes this instance announces: each change of every instance reaches one handler once. */
+  onAnnounced(handler: (change: PresenceChange) => void): void {
+    this.announcedHere.push(handler);
+  }
+
   private async announce(transition: PresenceTransition): Promise<void> {
     const { group, member, present, info, at, version } = transition;
     const change: PresenceChange = { group, member, present, info, at: at.toISOString(), version };
     await this.bus.publish('presence-changed', change);
+    for (const handler of this.announcedHere) handler(change);
     if (group === ONLINE) {
       // Plain SQL: a presence change is not a profile change, so updated_at and the entity subscribers stay out.
       // Never backwards: announcements of two instances may reach this point in either order.

@@ -60,6 +60,9 @@ export interface PusherPresenceHooks {
   leave(channel: string, member: PresenceMember, socketId: string): void;
   /** Which members a subscriber of the channel is shown besides itself; every member when not given. */
   shown?(channel: string): ((member: string) => boolean) | undefined;
+  /** The connection subscribed to a channel (webhooks: the channel is occupied while one holds it anywhere). */
+  channelHeld?(channel: string, socketId: string): void;
+  channelReleased?(channel: string, socketId: string): void;
 }
 
 interface Connection {
@@ -440,6 +443,7 @@ export class PusherSocketServer {
       if (binding) this.signed(connection, channel, binding);
     }
     connection.channels.add(channel);
+    this.presence?.channelHeld?.(channel, connection.socketId);
     const members = this.byChannel.get(channel) ?? new Set<Connection>();
     members.add(connection);
     this.byChannel.set(channel, members);
@@ -505,7 +509,7 @@ export class PusherSocketServer {
   }
 
   private leave(connection: Connection, channel: string): void {
-    connection.channels.delete(channel);
+    if (connection.channels.delete(channel)) this.presence?.channelReleased?.(channel, connection.socketId);
     const binding = connection.signedBy.get(channel);
     connection.signedBy.delete(channel);
     if (binding && !this.holdsUser(connection, binding.userId)) {
