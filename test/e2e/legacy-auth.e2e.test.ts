@@ -242,12 +242,13 @@ describe("a legacy app's day with its account", () => {
     const user = await createLegacyUser(http);
     const other = await createLegacyUser(http);
     const before = await http.get<{ user: Record<string, unknown> }>('/auth/user-profile', {}, user.token);
-    for (const fields of [
+    const cases: Record<string, string>[] = [
       { email: other.email },
       { phonenumber: other.phonenumber },
       { email: 'not-an-email' },
       { name: 'x'.repeat(256) },
-    ]) {
+    ];
+    for (const fields of cases) {
       const answer = await http.post(
         '/auth/user-profile',
         { ...fields, address: 'Somewhere else' },

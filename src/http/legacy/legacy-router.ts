@@ -13,7 +13,13 @@ import type { Viewer } from '../../services/viewer';
 import { bearerToken } from '../bearer-token';
 import { clientIp, throttleByIp } from '../throttle-middleware';
 import type { Throttles } from '../throttles';
-import { type LegacyAnswer, type LegacyInput, type LegacyRoute, refused } from './legacy-route';
+import {
+  type LegacyAnswer,
+  type LegacyCall,
+  type LegacyInput,
+  type LegacyRoute,
+  refused,
+} from './legacy-route';
 import { multipartFields } from './multipart';
 
 const BODY_LIMIT = '1mb';
@@ -32,6 +38,13 @@ function expectsJson(req: Request): boolean {
 
 function unauthenticated(req: Request, res: Response): void {
   res.status(401).json({ error: expectsJson(req) ? 'Unauthenticated.' : 'Unauthenticated. Please login.' });
+}
+
+/** Calls the route's handler; one that needs a viewer is only reached with one. */
+function run(route: LegacyRoute, call: LegacyCall): Promise<LegacyAnswer> {
+  if (route.auth !== 'required') return route.handle(call);
+  if (call.viewer === null) throw new Error(`${route.path} was reached without a viewer`);
+  return route.handle({ ...call, viewer: call.viewer });
 }
 
 const plainObject = (value: unknown): Record<string, unknown> =>
@@ -73,7 +86,7 @@ export function legacyRouter(
     const viewer = route.auth === 'none' ? null : await viewerOf(req);
     if (viewer === null && route.auth === 'required') return unauthenticated(req, res);
     const input: LegacyInput = { ...plainObject(req.query), ...plainObject(req.body) };
-    const call = {
+    const call: LegacyCall = {
       input,
       params: req.params as Record<string, string>,
       client: clientIp(req),
@@ -82,10 +95,7 @@ export function legacyRouter(
     };
     let result: LegacyAnswer;
     try {
-      result =
-        route.auth === 'required' && viewer !== null
-          ? await route.handle({ ...call, viewer })
-          : await (route.handle as (c: typeof call) => Promise<LegacyAnswer>)(call);
+      result = await run(route, call);
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       if (error.code === 'TOO_MANY_REQUESTS') {
