@@ -105,6 +105,11 @@ export async function startServer(
       ? await RedisBus.connect(config.redisUrl, config.redisPrefix, logger)
       : new InProcessBus();
     stops.add('bus', () => bus.close());
+    const throttles = Throttles.create(
+      config.throttles,
+      config.redisUrl ? { url: config.redisUrl, prefix: config.redisPrefix, logger } : undefined,
+    );
+    stops.add('throttles', () => throttles.close());
     const services = createServices(
       dataSource,
       { ...config, jwtSecret, eventRetentionHours: config.outbox.retentionHours },
@@ -115,20 +120,24 @@ export async function startServer(
           });
         },
       },
+      throttles,
     );
     if (await ensureAdminAccount(dataSource, services.users, services.hasher, config.admin)) {
       logger.info({ email: config.admin?.email }, 'created the first admin account');
     }
-    const throttles = Throttles.create(
-      config.throttles,
-      config.redisUrl ? { url: config.redisUrl, prefix: config.redisPrefix, logger } : undefined,
-    );
-    stops.add('throttles', () => throttles.close());
 
     const pubSub = createRealtimePubSub();
     const schema = await createSchema(pubSub);
     const common = { app, httpServer, schema, services, throttles, metrics, config, logger, stops };
-    const live = await buildLive({ dataSource, bus, config, logger, stops, messages: services.messages });
+    const live = await buildLive({
+      dataSource,
+      bus,
+      config,
+      throttles,
+      logger,
+      stops,
+      messages: services.messages,
+    });
     const api = await buildGraphQLApi({ ...common, dataSource, pubSub, live });
     const { gateway, pusherSockets } = await buildRealtime({ ...common, api, bus, live });
     buildLegacyApi(common);

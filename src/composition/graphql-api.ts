@@ -100,7 +100,7 @@ export async function buildGraphQLApi(parts: GraphQLApiParts): Promise<GraphQLAp
     expressMiddleware(apollo, {
       context: async ({ req }) => ({
         viewer: viewerResolver(services.auth, req.headers.authorization),
-        loaders: createLoaders(dataSource),
+        loaders: createLoaders(dataSource, services.messages),
         container,
         throttles,
         client: clientIp(req),
@@ -116,7 +116,7 @@ export async function buildGraphQLApi(parts: GraphQLApiParts): Promise<GraphQLAp
       return {
         viewer: knownViewer(viewer),
         get loaders() {
-          return (loaders ??= createLoaders(dataSource));
+          return (loaders ??= createLoaders(dataSource, services.messages));
         },
         container,
         subscriber: viewer,

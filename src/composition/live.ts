@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/config';
 import type { SharedBus, TypingChange } from '../events/shared-bus';
+import type { Throttles } from '../http/throttles';
 import type { LiveServices } from '../graphql/resolver-container';
 import type { Logger } from '../logger';
 import type { PresenceChannelAuthorizer } from '../realtime/broadcasting-auth.routes';
@@ -24,6 +25,7 @@ export interface LiveParts {
   readonly dataSource: DataSource;
   readonly bus: SharedBus;
   readonly config: Config;
+  readonly throttles: Throttles;
   readonly logger: Logger;
   readonly stops: Stops;
   /** Sending a message ends the typist's indicator, through whichever API it was sent. */
@@ -53,7 +55,7 @@ const messageChannel = (userId: number) => `private-MessageChannel.User.${userId
  * go out once, from the instance that announced them.
  */
 export async function buildLive(parts: LiveParts): Promise<Live> {
-  const { dataSource, bus, config, logger, stops, messages } = parts;
+  const { dataSource, bus, config, throttles, logger, stops, messages } = parts;
   const redis = config.redisUrl
     ? new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 })
     : undefined;
@@ -95,7 +97,7 @@ export async function buildLive(parts: LiveParts): Promise<Live> {
       .catch((error: unknown) => logger.warn({ err: error }, 'could not send a Typing event to Pusher'));
   };
   const typingState = redis ? new RedisTypingState(redis, config.redisPrefix) : new InMemoryTypingState();
-  const typing = new TypingService(dataSource, typingState, announceTyping, logger);
+  const typing = new TypingService(dataSource, typingState, announceTyping, throttles, logger);
   await bus.subscribe('typing-changed', (change) => {
     topics.publish(LiveTopic.TYPING_CHANGED, change.receiverId, change);
     typing.heard(change);

@@ -36,8 +36,8 @@ export interface Config {
     readonly maxCost: number;
   };
   /**
-   * Attempts allowed per window for login, register, refreshToken, changePassword, /broadcasting/auth and every
-   * legacy `/api` request.
+   * Attempts allowed per window: logins (failures only), register, refreshToken, changePassword, updateProfile,
+   * sendMessage, typing, /broadcasting/auth and every legacy `/api` request.
    */
   readonly throttles: ThrottleLimits;
   /** Express's `trust proxy`: which proxies' X-Forwarded-For names the client IP; false trusts none. */
@@ -345,6 +345,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     throttles: {
       loginPerAccount: read.rate('THROTTLE_LOGIN_PER_ACCOUNT', { points: 10, durationSeconds: 900 }),
+      loginPerAccountIp: read.rate('THROTTLE_LOGIN_PER_ACCOUNT_IP', { points: 5, durationSeconds: 900 }),
       loginPerIp: read.rate('THROTTLE_LOGIN_PER_IP', { points: 100, durationSeconds: 900 }),
       registerPerIp: read.rate('THROTTLE_REGISTER_PER_IP', { points: 10, durationSeconds: 3600 }),
       refreshTokenPerIp: read.rate('THROTTLE_REFRESH_TOKEN_PER_IP', { points: 300, durationSeconds: 900 }),
@@ -352,6 +353,18 @@ export function loadConfig(env: Env = process.env): Config {
         points: 5,
         durationSeconds: 900,
       }),
+      updateProfilePerUser: read.rate('THROTTLE_UPDATE_PROFILE_PER_USER', {
+        points: 20,
+        durationSeconds: 3600,
+      }),
+      // About ten messages a second per sender, and a thousand an hour to one receiver: more than a real chat sends.
+      sendMessagePerUser: read.rate('THROTTLE_SEND_MESSAGE_PER_USER', { points: 600, durationSeconds: 60 }),
+      sendMessagePerPair: read.rate('THROTTLE_SEND_MESSAGE_PER_PAIR', {
+        points: 1000,
+        durationSeconds: 3600,
+      }),
+      // A call per keystroke of a fast typist.
+      typingPerUser: read.rate('THROTTLE_TYPING_PER_USER', { points: 600, durationSeconds: 60 }),
       broadcastingAuthPerIp: read.rate('THROTTLE_BROADCASTING_AUTH_PER_IP', {
         points: 300,
         durationSeconds: 60,

@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { DataSource } from 'typeorm';
 import { hydrate } from '../database/hydrate';
 import { User } from '../entities';
-import { type ConversationSummary, MessageService } from '../services/message.service';
+import type { ConversationSummary, MessageService } from '../services/message.service';
 
 /** Per-request batching: every `sender`, `receiver` or `otherUser` of one response costs one query together. */
 export interface Loaders {
@@ -11,8 +11,7 @@ export interface Loaders {
   readonly conversation: DataLoader<string, ConversationSummary | null>;
 }
 
-export function createLoaders(dataSource: DataSource): Loaders {
-  const messages = new MessageService(dataSource);
+export function createLoaders(dataSource: DataSource, messages: MessageService): Loaders {
   return {
     conversation: new DataLoader((keys) =>
       messages.summaries(

@@ -10,12 +10,25 @@ import type { Logger } from '../logger';
 /** The actions that are throttled, each counted per the key named after it. */
 export type ThrottledAction =
   | 'loginPerAccount'
+  | 'loginPerAccountIp'
   | 'loginPerIp'
   | 'registerPerIp'
   | 'refreshTokenPerIp'
   | 'changePasswordPerUser'
+  | 'updateProfilePerUser'
+  | 'sendMessagePerUser'
+  | 'sendMessagePerPair'
+  | 'typingPerUser'
   | 'broadcastingAuthPerIp'
   | 'legacyApiPerIp';
+
+/** One counted attempt: how many the key has made in its window (this one included), and whether that is too many. */
+export interface CountedAttempt {
+  readonly count: number;
+  readonly over: boolean;
+  /** Seconds until the key's window ends. */
+  readonly retryAfterSeconds: number;
+}
 
 /** At most `points` attempts per `durationSeconds`. */
 export interface ThrottleLimit {
@@ -80,6 +93,34 @@ export class Throttles {
       }
       throw refusal;
     }
+  }
+
+  /** Counts one attempt and says where the key stands, without refusing: for rules that look at several counts. */
+  async count(action: ThrottledAction, key: string): Promise<CountedAttempt> {
+    const limiter = this.limiters.get(action);
+    if (!limiter) return { count: 0, over: false, retryAfterSeconds: 0 };
+    let result: RateLimiterRes;
+    try {
+      result = await limiter.consume(key);
+    } catch (refusal) {
+      if (!(refusal instanceof RateLimiterRes)) throw refusal;
+      result = refusal;
+    }
+    return {
+      count: result.consumedPoints,
+      over: result.consumedPoints > limiter.points,
+      retryAfterSeconds: Math.max(1, Math.ceil(result.msBeforeNext / 1000)),
+    };
+  }
+
+  /** Takes back one counted attempt (it turned out not to be one the limit is about, such as a login that worked). */
+  async refund(action: ThrottledAction, key: string): Promise<void> {
+    await this.limiters.get(action)?.reward(key, 1);
+  }
+
+  /** Forgets every attempt of the key. */
+  async reset(action: ThrottledAction, key: string): Promise<void> {
+    await this.limiters.get(action)?.delete(key);
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,9 @@ import { hydrate } from '../database/hydrate';
 import { AuthSession, RefreshToken, User, UserRole, UserStatus } from '../entities';
 import { badInput, forbidden, unauthenticated } from '../errors';
 import type { SessionNotices } from '../events/session-notices';
+import type { Throttles } from '../http/throttles';
+import { countAttempt } from './attempts';
+import { LoginThrottle } from './login-throttle';
 import type { PasswordHasher } from './password-hasher';
 import { revokeSessions } from './session-revocation';
 import { TokenSigner } from './token-signer';
@@ -49,6 +52,7 @@ const DEFAULT_SESSION_MAX_AGE_SECONDS = 30 * 86400;
 export class AuthService {
   /** Verified against when an email is unknown, so that answer costs one argon2 verification like the others. */
   private dummyHash: Promise<string> | undefined;
+  private readonly loginThrottle: LoginThrottle;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -57,29 +61,43 @@ export class AuthService {
     private readonly signer: TokenSigner,
     private readonly refreshTokenTtlSeconds: number,
     private readonly notices: SessionNotices,
+    private readonly throttles: Throttles,
     private readonly sessionMaxAgeSeconds = DEFAULT_SESSION_MAX_AGE_SECONDS,
-  ) {}
+  ) {
+    this.loginThrottle = new LoginThrottle(throttles);
+  }
 
-  async register(data: RegisterData): Promise<AuthResult> {
-    const user = await this.createAccount(data);
+  /** Creates an account and logs it in; throttled per client address (`client`). */
+  async register(data: RegisterData, client: string): Promise<AuthResult> {
+    const user = await this.createAccount(data, client);
     return this.dataSource.transaction((manager) => this.startSession(manager, user));
   }
 
-  /** Creates an account without logging it in (the legacy register did not). */
-  async createAccount(data: RegisterData): Promise<User> {
+  /** Creates an account without logging it in (the legacy register did not); throttled per client address. */
+  async createAccount(data: RegisterData, client: string): Promise<User> {
+    await countAttempt(this.throttles, 'registerPerIp', client);
     if (data.role === UserRole.ADMIN) throw forbidden('An admin account cannot be registered.');
     const password = await this.hasher.hash(data.password);
     return this.users.create({ ...data, password });
   }
 
-  async login(email: string, password: string, options: TokenOptions = {}): Promise<AuthResult> {
-    const user = await this.dataSource.getRepository(User).findOneBy({ email: normalizeEmail(email) });
+  /** Logs in from the client address `client`; failures are throttled as LoginThrottle describes. */
+  async login(
+    email: string,
+    password: string,
+    client: string,
+    options: TokenOptions = {},
+  ): Promise<AuthResult> {
+    const account = normalizeEmail(email);
+    const attempt = await this.loginThrottle.attempt(account, client);
+    const user = await this.dataSource.getRepository(User).findOneBy({ email: account });
     // The same answer, after the same work, for an unknown email and a wrong password, so neither the message nor
     // the time taken tells whether an account exists.
     this.dummyHash ??= this.hasher.hash(randomUUID());
     const hashed = user?.password ?? (await this.dummyHash);
     const matches = await this.hasher.verify(hashed, password);
     if (user === null || !matches) throw unauthenticated('Invalid email or password.');
+    await attempt.succeeded();
     // Checked only after the password, so only someone who knows it learns the account is banned.
     if (user.status === UserStatus.BANNED) throw forbidden(BANNED);
     const upgrade = await this.legacyHashUpgrade(user, password);
@@ -113,7 +131,8 @@ export class AuthService {
   }
 
   /** Rotates a refresh token; presenting a spent one revokes its whole session, as it may have been stolen. */
-  async refresh(refreshToken: string): Promise<AuthResult> {
+  async refresh(refreshToken: string, client: string): Promise<AuthResult> {
+    await countAttempt(this.throttles, 'refreshTokenPerIp', client);
     const tokenHash = TokenSigner.hashRefreshToken(refreshToken);
     const outcome = await this.dataSource.transaction(async (manager) => {
       // The row lock makes two concurrent uses of one token take turns, so only the first one rotates it.
@@ -153,7 +172,8 @@ export class AuthService {
    * The legacy `/api/auth/refresh`: a new access token for the viewer's session, which retires the one the viewer
    * presented (and any other of that session) while the session and its sockets go on.
    */
-  async reissue(viewer: Viewer, options: TokenOptions = {}): Promise<AuthResult> {
+  async reissue(viewer: Viewer, client: string, options: TokenOptions = {}): Promise<AuthResult> {
+    await countAttempt(this.throttles, 'refreshTokenPerIp', client);
     return this.dataSource.transaction(async (manager) => {
       // Locked, so of two refreshes with one token only the first gets a new one.
       const session = await manager.findOne(AuthSession, {
@@ -176,7 +196,9 @@ export class AuthService {
     return true;
   }
 
+  /** Changes the password and ends every other session; throttled per user. */
   async changePassword(viewer: Viewer, currentPassword: string, newPassword: string): Promise<boolean> {
+    await countAttempt(this.throttles, 'changePasswordPerUser', String(viewer.user.id));
     const before = await this.dataSource.getRepository(User).findOneByOrFail({ id: viewer.user.id });
     if (!(await this.hasher.verify(before.password, currentPassword))) {
       throw badInput('currentPassword', 'is not the current password.');

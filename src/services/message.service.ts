@@ -3,8 +3,10 @@ import { hydrate } from '../database/hydrate';
 import { Message, MessageStatus, User } from '../entities';
 import { badInput, forbidden, notFound } from '../errors';
 import { adminOnlyFieldsSent, definedOnly } from './changes';
+import type { Throttles } from '../http/throttles';
 import { foreignKeyViolation } from './db-errors';
 import { type BeforePage, beforeConditions, DEFAULT_PAGE_SIZE } from './paging';
+import { countAttempt } from './attempts';
 import { isAdmin, requireAdmin, targetUserId, type Viewer } from './viewer';
 
 export interface MessageChanges {
@@ -37,14 +39,23 @@ export type MessageSentListener = (senderId: number, receiverId: number) => Prom
 export class MessageService {
   private readonly sentListeners: MessageSentListener[] = [];
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly throttles: Throttles,
+  ) {}
 
   /** Registers what must happen after every message sent, whichever API sent it. */
   onSent(listener: MessageSentListener): void {
     this.sentListeners.push(listener);
   }
 
+  /**
+   * Sends a direct message. Throttled per sender and per sender and receiver: anyone may message anyone, so a
+   * stranger must not be able to bury someone's inbox.
+   */
   async send(viewer: Viewer, receiverId: number, detail: string): Promise<Message> {
+    await countAttempt(this.throttles, 'sendMessagePerUser', String(viewer.user.id));
+    await countAttempt(this.throttles, 'sendMessagePerPair', `${viewer.user.id}:${receiverId}`);
     if (receiverId === viewer.user.id) throw badInput('receiverId', 'you cannot send a message to yourself.');
     const message = await this.insert(viewer, receiverId, detail);
     for (const listener of this.sentListeners) await listener(message.senderId, message.receiverId);

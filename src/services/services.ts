@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { SessionNotices } from '../events/session-notices';
+import type { Throttles } from '../http/throttles';
 import { AuthService } from './auth.service';
 import { MessageService } from './message.service';
 import { NotificationService } from './notification.service';
@@ -28,14 +29,15 @@ export interface ServiceSettings {
   readonly eventRetentionHours?: number;
 }
 
-/** Wires the services of one server around its DataSource. */
+/** Wires the services of one server around its DataSource; each counts its own throttled attempts. */
 export function createServices(
   dataSource: DataSource,
   settings: ServiceSettings,
   notices: SessionNotices,
+  throttles: Throttles,
 ): Services {
   const hasher = new PasswordHasher();
-  const users = new UserService(dataSource, notices);
+  const users = new UserService(dataSource, notices, throttles);
   const signer = new TokenSigner(settings.jwtSecret, settings.accessTokenTtlSeconds);
   return {
     dataSource,
@@ -46,10 +48,11 @@ export function createServices(
       signer,
       settings.refreshTokenTtlSeconds,
       notices,
+      throttles,
       settings.sessionMaxAgeSeconds,
     ),
     users,
-    messages: new MessageService(dataSource),
+    messages: new MessageService(dataSource, throttles),
     notifications: new NotificationService(dataSource),
     realtimeEvents: new RealtimeEventService(dataSource, settings.eventRetentionHours ?? 72),
     hasher,

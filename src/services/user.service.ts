@@ -1,11 +1,13 @@
 import { type DataSource, type EntityManager, type FindOptionsWhere, ILike, MoreThan } from 'typeorm';
 import { User, UserStatus, type UserRole } from '../entities';
-import { badInput, conflict, notFound } from '../errors';
+import { AppError, badInput, conflict, notFound } from '../errors';
 import type { SessionNotices } from '../events/session-notices';
+import type { Throttles } from '../http/throttles';
 import { definedOnly } from './changes';
 import { uniqueViolation } from './db-errors';
 import { DEFAULT_PAGE_SIZE } from './paging';
 import { revokeSessions } from './session-revocation';
+import { countAttempt } from './attempts';
 import { isAdmin, requireAdmin, type Viewer } from './viewer';
 
 export interface NewUser {
@@ -29,11 +31,19 @@ export interface ProfileChanges {
 
 export const SEARCH_LIMIT = 25;
 
+/**
+ * A profile change to an email or phone number that is taken. The same words whichever it is (or both), so that
+ * changing one's profile does not tell whether someone else has an account.
+ */
+const unusableContact = (): AppError =>
+  new AppError('CONFLICT', 'This email address or phone number cannot be used.');
+
 /** Accounts: creating, reading, searching, profiles and bans. */
 export class UserService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly notices: SessionNotices,
+    private readonly throttles: Throttles,
   ) {}
 
   /** Creates an account; a taken email or phone number is a CONFLICT naming the field. */
@@ -45,8 +55,8 @@ export class UserService {
       imageLink: data.imageLink ?? null,
       status: UserStatus.ACTIVE,
     });
-    await this.assertUnique(manager, user);
-    return this.saveUnique(manager, user);
+    await this.assertUnique(manager, user, takenField);
+    return this.saveUnique(manager, user, takenField);
   }
 
   async get(id: number): Promise<User> {
@@ -96,7 +106,9 @@ export class UserService {
     return { users, total };
   }
 
+  /** Changes the viewer's own profile; throttled per user, and a taken email or phone says only that it cannot be used. */
   async updateProfile(viewer: Viewer, changes: ProfileChanges): Promise<User> {
+    await countAttempt(this.throttles, 'updateProfilePerUser', String(viewer.user.id));
     return this.dataSource.transaction(async (manager) => {
       // Locked, so a ban or another profile change committed meanwhile is read here and not written back.
       const user = await manager.findOneOrFail(User, {
@@ -109,8 +121,8 @@ export class UserService {
       if (phonenumber !== undefined) user.phonenumber = phonenumber.trim();
       // Unlike the other fields, null is a value here: it removes the picture.
       if (changes.imageLink === null) user.imageLink = null;
-      await this.assertUnique(manager, user);
-      return this.saveUnique(manager, user);
+      await this.assertUnique(manager, user, unusableContact);
+      return this.saveUnique(manager, user, unusableContact);
     });
   }
 
@@ -133,24 +145,25 @@ export class UserService {
     return user;
   }
 
-  private async assertUnique(manager: EntityManager, user: User): Promise<void> {
+  /** Refuses, with the error `refusal` makes for the field, an email or phone number another user has. */
+  private async assertUnique(manager: EntityManager, user: User, refusal: Refusal): Promise<void> {
     const taken = await manager.find(User, {
       where: [{ email: user.email }, { phonenumber: user.phonenumber }],
       select: { id: true, email: true, phonenumber: true },
     });
     const others = taken.filter((other) => other.id !== user.id);
-    if (others.some((other) => other.email === user.email)) throw conflict('email', 'is already registered.');
-    if (others.length > 0) throw conflict('phonenumber', 'is already registered.');
+    if (others.some((other) => other.email === user.email)) throw refusal('email');
+    if (others.length > 0) throw refusal('phonenumber');
   }
 
   /** Saves, turning a unique violation from a concurrent write into the same CONFLICT the check gives. */
-  private async saveUnique(manager: EntityManager, user: User): Promise<User> {
+  private async saveUnique(manager: EntityManager, user: User, refusal: Refusal): Promise<User> {
     try {
       return await manager.save(user);
     } catch (error) {
       const violated = uniqueViolation(error);
       if (violated === undefined) throw error;
-      throw conflict(violated.includes('phonenumber') ? 'phonenumber' : 'email', 'is already registered.');
+      throw refusal(violated.includes('phonenumber') ? 'phonenumber' : 'email');
     }
   }
 }
@@ -164,6 +177,11 @@ function listConditions(search: string | undefined, base: FindOptionsWhere<User>
     [column]: ILike(`%${escapeLike(text)}%`),
   }));
 }
+
+type Refusal = (field: 'email' | 'phonenumber') => AppError;
+
+/** Registration names the taken field, as the legacy API did (it is throttled per client address). */
+const takenField: Refusal = (field) => conflict(field, 'is already registered.');
 
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
 

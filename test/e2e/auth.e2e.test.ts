@@ -278,6 +278,34 @@ describe('updateProfile', () => {
     expect(me).toEqual(expect.objectContaining({ email: user.email, name: user.name }));
   });
 
+  it('refuses a taken email or phone number in the same words whichever it is, naming neither', async () => {
+    const user = await createUser(t.client);
+    const other = await createUser(t.client);
+    const refusals = [];
+    for (const input of [
+      { email: other.email },
+      { email: other.email.toUpperCase() },
+      { phonenumber: other.phonenumber },
+      { email: other.email, phonenumber: other.phonenumber },
+    ]) {
+      refusals.push(await t.client.fails(UPDATE_PROFILE, { input }, user.token));
+    }
+    for (const refusal of refusals) {
+      expect(refusal).toEqual({
+        message: 'This email address or phone number cannot be used.',
+        locations: expect.any(Array),
+        path: ['updateProfile'],
+        extensions: { code: 'CONFLICT' },
+      });
+    }
+    const { me } = await t.client.ok<{ me: { email: string; phonenumber: string } }>(
+      '{ me { email phonenumber } }',
+      {},
+      user.token,
+    );
+    expect(me).toEqual({ email: user.email, phonenumber: user.phonenumber });
+  });
+
   it('refuses bad input and needs a login', async () => {
     const user = await createUser(t.client);
     const bad = await t.client.fails(UPDATE_PROFILE, { input: { imageLink: 'not a url' } }, user.token);

@@ -56,12 +56,17 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     // Every test client comes from 127.0.0.1 and many log in as the admin; throttling tests set their own limits.
     THROTTLE_LOGIN_PER_ACCOUNT: '100000/60',
+    THROTTLE_LOGIN_PER_ACCOUNT_IP: '100000/60',
     THROTTLE_LOGIN_PER_IP: '100000/60',
     THROTTLE_REGISTER_PER_IP: '100000/60',
     THROTTLE_REFRESH_TOKEN_PER_IP: '100000/60',
     THROTTLE_CHANGE_PASSWORD_PER_USER: '100000/60',
     THROTTLE_BROADCASTING_AUTH_PER_IP: '100000/60',
     THROTTLE_LEGACY_API_PER_IP: '100000/60',
+    THROTTLE_UPDATE_PROFILE_PER_USER: '100000/60',
+    THROTTLE_SEND_MESSAGE_PER_USER: '100000/60',
+    THROTTLE_SEND_MESSAGE_PER_PAIR: '100000/60',
+    THROTTLE_TYPING_PER_USER: '100000/60',
     ...options.env,
   };
   const config = loadConfig(env);

@@ -1,6 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { User, UserStatus } from '../../src/entities';
+import { loadConfig } from '../../src/config/config';
 import type { SessionNotices } from '../../src/events/session-notices';
+import { Throttles } from '../../src/http/throttles';
 import { AuthService } from '../../src/services/auth.service';
 import { PasswordHasher } from '../../src/services/password-hasher';
 import { TokenSigner } from '../../src/services/token-signer';
@@ -24,7 +26,8 @@ function serviceWith(users: User[], hasher: PasswordHasher): AuthService {
   };
   const dataSource = { getRepository: () => repository } as unknown as DataSource;
   const notices: SessionNotices = { revoked: () => undefined };
-  return new AuthService(dataSource, {} as UserService, hasher, {} as TokenSigner, 60, notices);
+  const throttles = Throttles.create(loadConfig({ NODE_ENV: 'test' }).throttles);
+  return new AuthService(dataSource, {} as UserService, hasher, {} as TokenSigner, 60, notices, throttles);
 }
 
 async function userWith(hasher: PasswordHasher, status: UserStatus): Promise<User> {
@@ -41,15 +44,15 @@ it('verifies an unknown email against a dummy argon2 hash, as much work as a kno
   const known = await userWith(hasher, UserStatus.ACTIVE);
   const auth = serviceWith([known], hasher);
 
-  await expect(auth.login('known@example.com', 'a-wrong-password')).rejects.toMatchObject({
+  await expect(auth.login('known@example.com', 'a-wrong-password', '127.0.0.1')).rejects.toMatchObject({
     extensions: { code: 'UNAUTHENTICATED' },
     message: 'Invalid email or password.',
   });
-  await expect(auth.login('unknown@example.com', 'a-wrong-password')).rejects.toMatchObject({
+  await expect(auth.login('unknown@example.com', 'a-wrong-password', '127.0.0.1')).rejects.toMatchObject({
     extensions: { code: 'UNAUTHENTICATED' },
     message: 'Invalid email or password.',
   });
-  await expect(auth.login('other-unknown@example.com', 'x')).rejects.toMatchObject({
+  await expect(auth.login('other-unknown@example.com', 'x', '127.0.0.1')).rejects.toMatchObject({
     extensions: { code: 'UNAUTHENTICATED' },
   });
 
@@ -66,10 +69,10 @@ it('checks the password before saying an account is banned', async () => {
   const banned = await userWith(hasher, UserStatus.BANNED);
   const auth = serviceWith([banned], hasher);
 
-  await expect(auth.login('known@example.com', 'a-wrong-password')).rejects.toMatchObject({
+  await expect(auth.login('known@example.com', 'a-wrong-password', '127.0.0.1')).rejects.toMatchObject({
     extensions: { code: 'UNAUTHENTICATED' },
   });
-  await expect(auth.login('known@example.com', 'the-right-password')).rejects.toMatchObject({
+  await expect(auth.login('known@example.com', 'the-right-password', '127.0.0.1')).rejects.toMatchObject({
     extensions: { code: 'FORBIDDEN' },
     message: 'This account is banned.',
   });

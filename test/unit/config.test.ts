@@ -26,10 +26,15 @@ describe('loadConfig', () => {
       graphqlLimits: { maxAliases: 30, maxRootFields: 20, maxDepth: 10, maxCost: 5000 },
       throttles: {
         loginPerAccount: { points: 10, durationSeconds: 900 },
+        loginPerAccountIp: { points: 5, durationSeconds: 900 },
         loginPerIp: { points: 100, durationSeconds: 900 },
         registerPerIp: { points: 10, durationSeconds: 3600 },
         refreshTokenPerIp: { points: 300, durationSeconds: 900 },
         changePasswordPerUser: { points: 5, durationSeconds: 900 },
+        updateProfilePerUser: { points: 20, durationSeconds: 3600 },
+        sendMessagePerUser: { points: 600, durationSeconds: 60 },
+        sendMessagePerPair: { points: 1000, durationSeconds: 3600 },
+        typingPerUser: { points: 600, durationSeconds: 60 },
         broadcastingAuthPerIp: { points: 300, durationSeconds: 60 },
         legacyApiPerIp: { points: 60, durationSeconds: 60 },
       },
@@ -264,5 +269,22 @@ describe('loadConfig', () => {
       expect.stringContaining('LEGACY_TOKEN_TTL'),
       expect.stringContaining('THROTTLE_LEGACY_API_PER_IP'),
     ]);
+  });
+
+  it('reads the throttles of logins per account and address, profiles, messages and typing, naming each bad one', () => {
+    const names = {
+      THROTTLE_LOGIN_PER_ACCOUNT_IP: 'loginPerAccountIp',
+      THROTTLE_UPDATE_PROFILE_PER_USER: 'updateProfilePerUser',
+      THROTTLE_SEND_MESSAGE_PER_USER: 'sendMessagePerUser',
+      THROTTLE_SEND_MESSAGE_PER_PAIR: 'sendMessagePerPair',
+      THROTTLE_TYPING_PER_USER: 'typingPerUser',
+    } as const;
+    const config = loadConfig(Object.fromEntries(Object.keys(names).map((name) => [name, '7/30'])));
+    for (const key of Object.values(names)) {
+      expect(config.throttles[key]).toEqual({ points: 7, durationSeconds: 30 });
+    }
+    const found = problems(Object.fromEntries(Object.keys(names).map((name) => [name, '0/30'])));
+    expect(found).toHaveLength(5);
+    for (const name of Object.keys(names)) expect(found.some((p) => p.startsWith(name))).toBe(true);
   });
 });

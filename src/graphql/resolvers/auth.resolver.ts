@@ -1,6 +1,5 @@
 import { Arg, Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { User } from '../../entities';
-import { accountAttempts } from '../../services/attempts';
 import type { AuthResult, AuthService } from '../../services/auth.service';
 import type { Viewer } from '../../services/viewer';
 import { ChangePasswordArgs } from '../args/change-password.args';
@@ -30,22 +29,21 @@ export class AuthResolver {
       'Creates an account and logs it in. Throttled per client IP (TOO_MANY_REQUESTS, `retryAfter`).',
   })
   async register(@Arg('input') input: RegisterInput, @Ctx() context: GraphQLContext): Promise<AuthPayload> {
-    await accountAttempts.register(context.throttles, context.client);
-    return payload(await this.auth.register(input));
+    return payload(await this.auth.register(input, context.client));
   }
 
   @Mutation(() => AuthPayload, {
     description:
-      'Logs in; a banned user is refused. Throttled per account and per client IP: past the limit even the right ' +
-      'password gets TOO_MANY_REQUESTS with `extensions.retryAfter` (seconds).',
+      'Logs in; a banned user is refused. Failed logins are throttled per client IP, per account and client IP, ' +
+      'and per account (TOO_MANY_REQUESTS with `extensions.retryAfter`, seconds); a success forgets the ' +
+      "client's failures, and the right password from a client without recent failures is never refused.",
   })
   async login(
     @Arg('email') email: string,
     @Arg('password') password: string,
     @Ctx() context: GraphQLContext,
   ): Promise<AuthPayload> {
-    await accountAttempts.login(context.throttles, context.client, email);
-    return payload(await this.auth.login(email, password));
+    return payload(await this.auth.login(email, password, context.client));
   }
 
   @Mutation(() => AuthPayload, {
@@ -57,8 +55,7 @@ export class AuthResolver {
     @Arg('refreshToken') refreshToken: string,
     @Ctx() context: GraphQLContext,
   ): Promise<AuthPayload> {
-    await accountAttempts.refresh(context.throttles, context.client);
-    return payload(await this.auth.refresh(refreshToken));
+    return payload(await this.auth.refresh(refreshToken, context.client));
   }
 
   @Mutation(() => Boolean, {
@@ -74,9 +71,7 @@ export class AuthResolver {
   async changePassword(
     @CurrentViewer() viewer: Viewer,
     @Args() { currentPassword, newPassword }: ChangePasswordArgs,
-    @Ctx() context: GraphQLContext,
   ): Promise<boolean> {
-    await accountAttempts.changePassword(context.throttles, viewer);
     return this.auth.changePassword(viewer, currentPassword, newPassword);
   }
 }

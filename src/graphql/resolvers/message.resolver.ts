@@ -87,7 +87,10 @@ export class MessageResolver {
     return this.messages.all(viewer, { first: page.first, before: parseOptionalId(page.before, 'before') });
   }
 
-  @Mutation(() => Message)
+  @Mutation(() => Message, {
+    description:
+      'Sends a direct message. Throttled per sender and per sender and receiver (TOO_MANY_REQUESTS, `retryAfter`).',
+  })
   sendMessage(
     @CurrentViewer() viewer: Viewer,
     @Args() { receiverId, detail }: SendMessageArgs,

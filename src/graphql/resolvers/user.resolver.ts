@@ -54,7 +54,11 @@ export class UserResolver {
     });
   }
 
-  @Mutation(() => User)
+  @Mutation(() => User, {
+    description:
+      'Changes your own profile. An email or phone number another account has is refused with CONFLICT, in the ' +
+      'same words whichever it is. Throttled per user (TOO_MANY_REQUESTS, `retryAfter`).',
+  })
   updateProfile(@CurrentViewer() viewer: Viewer, @Arg('input') input: UpdateProfileInput): Promise<User> {
     return this.userService.updateProfile(viewer, input);
   }

@@ -4,7 +4,6 @@ import { ChangePasswordArgs } from '../../graphql/args/change-password.args';
 import { SearchUsersArgs } from '../../graphql/args/search-users.args';
 import { RegisterInput } from '../../graphql/inputs/register.input';
 import { UpdateProfileInput } from '../../graphql/inputs/update-profile.input';
-import { accountAttempts } from '../../services/attempts';
 import type { AuthResult } from '../../services/auth.service';
 import { SEARCH_LIMIT } from '../../services/user.service';
 import type { LegacyDeps } from './legacy-deps';
@@ -38,7 +37,7 @@ function invalid(field: string): LegacyAnswer {
 }
 
 /** `UserController`: accounts, logins and tokens. */
-export function authRoutes({ services, throttles, legacyTokenTtlSeconds }: LegacyDeps): LegacyRoute[] {
+export function authRoutes({ services, legacyTokenTtlSeconds }: LegacyDeps): LegacyRoute[] {
   const { auth, users, dataSource } = services;
   const tymon = (result: AuthResult): LegacyAnswer => ({
     body: {
@@ -62,7 +61,6 @@ export function authRoutes({ services, throttles, legacyTokenTtlSeconds }: Legac
     errorDetail: false,
     answers: okSchema(),
     async handle({ viewer, input }) {
-      await accountAttempts.changePassword(throttles, viewer);
       const args = await validated(ChangePasswordArgs, {
         currentPassword: requiredText(input, 'current_password'),
         newPassword: requiredText(input, 'new_password'),
@@ -95,7 +93,6 @@ export function authRoutes({ services, throttles, legacyTokenTtlSeconds }: Legac
       errorDetail: false,
       answers: okSchema('user', USER_ROW),
       async handle({ input, client }) {
-        await accountAttempts.register(throttles, client);
         const data = await validated(RegisterInput, {
           name: requiredText(input, 'name'),
           email: requiredText(input, 'email'),
@@ -104,7 +101,7 @@ export function authRoutes({ services, throttles, legacyTokenTtlSeconds }: Legac
           address: requiredText(input, 'address'),
           role: requiredOneOf(input, 'role', ROLES),
         });
-        const user = await auth.createAccount(data);
+        const user = await auth.createAccount(data, client);
         return ok('Đăng kí thành công', { user: userRow(dataSource, user, 'self') }, 201);
       },
     },
@@ -125,9 +122,8 @@ export function authRoutes({ services, throttles, legacyTokenTtlSeconds }: Legac
         const password = text(input, 'password');
         if (email === undefined) return invalid('email');
         if (password === undefined) return invalid('password');
-        await accountAttempts.login(throttles, client, email);
         try {
-          return tymon(await auth.login(email, password, tokens));
+          return tymon(await auth.login(email, password, client, tokens));
         } catch (error) {
           if (!(error instanceof AppError) || error.code === 'TOO_MANY_REQUESTS') throw error;
           // Banned is told only to whoever gave the right password, as the service decides.
@@ -159,8 +155,7 @@ export function authRoutes({ services, throttles, legacyTokenTtlSeconds }: Legac
       errorDetail: true,
       answers: TOKEN,
       async handle({ viewer, client }) {
-        await accountAttempts.refresh(throttles, client);
-        return tymon(await auth.reissue(viewer, tokens));
+        return tymon(await auth.reissue(viewer, client, tokens));
       },
     },
     {

@@ -3,7 +3,9 @@ import type { DataSource } from 'typeorm';
 import { User } from '../../entities';
 import { badInput, notFound } from '../../errors';
 import type { TypingChange } from '../../events/shared-bus';
+import type { Throttles } from '../../http/throttles';
 import type { Logger } from '../../logger';
+import { countAttempt } from '../../services/attempts';
 import type { Viewer } from '../../services/viewer';
 import type { TypingState } from './typing-state';
 
@@ -33,12 +35,15 @@ export class TypingService {
     private readonly dataSource: DataSource,
     private readonly state: TypingState,
     private readonly announce: (change: TypingChange) => Promise<void>,
+    private readonly throttles: Throttles,
     private readonly logger: Logger,
     private readonly timing: TypingTiming = DEFAULT_TYPING_TIMING,
   ) {}
 
+  /** Throttled per typist: each call costs a lookup and a state write, whether or not an event goes out. */
   async typing(viewer: Viewer, receiverId: number): Promise<boolean> {
     const typistId = viewer.user.id;
+    await countAttempt(this.throttles, 'typingPerUser', String(typistId));
     if (receiverId === typistId) throw badInput('otherUserId', 'you cannot type to yourself.');
     if (!(await this.dataSource.getRepository(User).existsBy({ id: receiverId }))) {
       throw notFound('User', receiverId);
