@@ -201,4 +201,17 @@ export async function cpuMsOf(pid: number): Promise<number> {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
 }
 
+/**
+ * Waits (at most `maxMs`) until a process uses under a tenth of a core over half a second: what an earlier load left
+ * queued (a backlog past its drain) then no longer weighs on the next figures.
+ */
+export async function waitForIdle(pid: number, maxMs = 60_000): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  while (Date.now() < deadline) {
+    const before = await cpuMsOf(pid);
+    await sleep(500);
+    if ((await cpuMsOf(pid)) - before <= 50) return;
+  }
+}
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

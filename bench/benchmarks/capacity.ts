@@ -1,6 +1,7 @@
 import { bareTarget, projectTarget, type RealtimeContext } from '../context';
 import type { BenchUser } from '../dataset';
 import { deliver, openLoop, pickReceiver, type Target, type Throughput, worstP99 } from '../load';
+import { waitForIdle } from '../processes';
 import { type BenchResult, fixed, type ResultRow } from '../result';
 import { ratio } from '../stats';
 
@@ -15,7 +16,7 @@ interface Climb {
  * Open-loop steps of rising rate to random subscribed receivers, each step drained before the next; stops at the
  * first step that fails, since every later one would only queue deeper.
  */
-async function climb(ctx: RealtimeContext, target: Target, tag: string): Promise<Climb> {
+async function climb(ctx: RealtimeContext, target: Target, pid: number, tag: string): Promise<Climb> {
   const { sizes, receivers } = ctx;
   const steps: Record<string, Throughput> = {};
   let capacity = 0;
@@ -33,6 +34,8 @@ async function climb(ctx: RealtimeContext, target: Target, tag: string): Promise
     if (!passed) break;
     capacity = rate;
   }
+  // A failed step may leave a backlog beyond its drain: let it clear before the other side or the next benchmark.
+  await waitForIdle(pid, sizes.drainMs);
   return { capacity, steps };
 }
 
@@ -40,8 +43,8 @@ async function climb(ctx: RealtimeContext, target: Target, tag: string): Promise
 export async function capacityBenchmark(ctx: RealtimeContext): Promise<BenchResult> {
   const { sizes } = ctx;
   const tag = `capacity-${Date.now()}`;
-  const project = await climb(ctx, projectTarget(ctx), tag);
-  const bare = await climb(ctx, bareTarget(ctx), `${tag}-bare`);
+  const project = await climb(ctx, projectTarget(ctx), ctx.server.child.pid as number, tag);
+  const bare = await climb(ctx, bareTarget(ctx), ctx.bare.server.child.pid as number, `${tag}-bare`);
   const share = bare.capacity > 0 ? ratio(project.capacity, bare.capacity) : undefined;
   const limit = `p99 < ${sizes.capacityP99Ms} ms, 0 lost`;
   const rows: ResultRow[] = [

@@ -1,7 +1,7 @@
 import { bareTarget, projectTarget, type RealtimeContext } from '../context';
 import { shapeMessages } from '../dataset';
 import { deliver, type LoadRun, openLoop, type Target, type Throughput, worstP99 } from '../load';
-import { cpuMsOf } from '../processes';
+import { cpuMsOf, waitForIdle } from '../processes';
 import { type BenchResult, fixed, type ResultRow } from '../result';
 import { ratio } from '../stats';
 
@@ -19,6 +19,7 @@ interface Phase {
 }
 
 async function measure(target: Target, pid: number, run: LoadRun): Promise<Sample> {
+  await waitForIdle(pid, run.drainMs);
   const before = await cpuMsOf(pid);
   const delivery = await deliver(target, run);
   const cpuMs = (await cpuMsOf(pid)) - before;
