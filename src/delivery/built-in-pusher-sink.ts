@@ -9,7 +9,7 @@ export function builtInPusherSink(sockets: PusherSocketServer): EventSink {
     deliver(events) {
       for (const event of events) {
         for (const channel of channelsOf(event)) {
-          sockets.deliver({ channel, event: event.name, data: event.payload });
+          sockets.deliver({ channel, event: event.name, data: event.payload, eventId: event.id });
         }
       }
     },

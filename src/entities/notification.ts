@@ -54,4 +54,12 @@ export class Notification {
   @Field()
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz', precision: 0 })
   updatedAt!: Date;
+
+  /** Not a column: what subscriptions set (see SubscriptionResolver). */
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'The id of the real-time event that delivered this, as realtimeEvents numbers it (increasing in commit order among your events): set on subscription payloads, null in queries.',
+  })
+  eventId?: string;
 }

@@ -8,6 +8,8 @@ export interface PusherBroadcast {
   readonly data: string;
   /** The socket that triggered it, which Pusher leaves out. */
   readonly excludeSocketId?: string;
+  /** The event log id, for events from the log: sent beside `data` as the frame's `id`. */
+  readonly eventId?: string;
 }
 
 /** Which session signed a private channel subscription at /broadcasting/auth, so the socket ends with it. */

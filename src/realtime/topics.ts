@@ -66,7 +66,12 @@ function listen(emitter: EventEmitter, name: string): AsyncIterableIterator<Real
   const queued: RealtimeEvent[] = [];
   const waiting: ((result: IteratorResult<RealtimeEvent, undefined>) => void)[] = [];
   let done = false;
+  // The highest event id handed to this subscription: none goes to it twice.
+  let last = 0n;
   const listener = (event: RealtimeEvent) => {
+    const id = BigInt(event.id);
+    if (id <= last) return;
+    last = id;
     const wake = waiting.shift();
     if (wake) wake({ done: false, value: event });
     else queued.push(event);

@@ -33,4 +33,17 @@ describe('RealtimePubSub', () => {
     pubSub.publish(Topic.MESSAGE_CREATED, '7', event('4'));
     expect(await mine.next()).toEqual({ done: true, value: undefined });
   });
+
+  it('hands a subscription each event id once, even when an event is published to it again', async () => {
+    const pubSub = new RealtimePubSub();
+    const mine = pubSub.subscribe(Topic.MESSAGE_CREATED, '7');
+    for (const id of ['1', '2', '2', '1', '3']) pubSub.publish(Topic.MESSAGE_CREATED, '7', event(id));
+    const ids = [];
+    for (let i = 0; i < 3; i++) ids.push((await mine.next()).value?.id);
+    expect(ids).toEqual(['1', '2', '3']);
+    const waiting = mine.next();
+    pubSub.publish(Topic.MESSAGE_CREATED, '7', event('3'));
+    pubSub.publish(Topic.MESSAGE_CREATED, '7', event('4'));
+    expect((await waiting).value).toEqual(event('4'));
+  });
 });

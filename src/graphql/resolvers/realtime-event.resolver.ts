@@ -101,7 +101,11 @@ export class RealtimeEventResolver {
   })
   unreadCountsChanged(@Root() event: RealtimeEvent): UnreadCounts {
     // The event is published on its one recipient's topic.
-    return { id: String(event.recipientIds[0]), ...fromUnreadCountsPayload(event.payload) };
+    return {
+      id: String(event.recipientIds[0]),
+      ...fromUnreadCountsPayload(event.payload),
+      eventId: event.id,
+    };
   }
 
   /** Listens first, then checks the position and replays: what commits meanwhile waits in the live listener. */

@@ -50,8 +50,13 @@ export class SubscriptionResolver {
     return this.read(Notification, event);
   }
 
-  /** The row a Pusher client got in `data.model`, as the GraphQL type: both transports carry the same data. */
+  /**
+   * The row a Pusher client got in `data.model`, as the GraphQL type: both transports carry the same data, and the
+   * event id, so a client can tell a delivery it already handled (and resume `realtimeEvents` from it).
+   */
   private read<T extends Message | Notification>(entity: new () => T, event: RealtimeEvent): T {
-    return fromLegacyPayload<T>(this.dataSource.getMetadata(entity), event.payload);
+    const row = fromLegacyPayload<T>(this.dataSource.getMetadata(entity), event.payload);
+    row.eventId = event.id;
+    return row;
   }
 }

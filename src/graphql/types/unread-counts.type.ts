@@ -16,4 +16,11 @@ export class UnreadCounts {
 
   @Field(() => Int, { description: 'Your notifications you have not seen.' })
   unseenNotifications!: number;
+
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'The id of the real-time event that delivered these counts (unreadCountsChanged); null in queries.',
+  })
+  eventId?: string;
 }

@@ -77,6 +77,8 @@ interface Connection {
    */
   readonly bindings: Map<string, PusherChannelBinding>;
   readonly bindingWaiters: Map<string, () => void>;
+  /** Per channel, the highest event log id sent on it, so none is sent twice; made on the first one. */
+  lastEventIds?: Map<string, bigint>;
   /** Private and presence subscribes still being checked: they count against the channel cap already. */
   readonly pending: Set<string>;
   /** Its place in the per-client counts; anonymous until it holds a channel a session signed. */
@@ -93,8 +95,14 @@ interface ClientMessage {
   readonly data: unknown;
 }
 
-const frame = (event: string, data: unknown, channel?: string): string =>
-  JSON.stringify({ event, ...(channel === undefined ? {} : { channel }), data });
+/** A frame; an event from the log also carries its id, after `data` (which stays the legacy payload as it was). */
+const frame = (event: string, data: unknown, channel?: string, id?: string): string =>
+  JSON.stringify({
+    event,
+    ...(channel === undefined ? {} : { channel }),
+    data,
+    ...(id === undefined ? {} : { id }),
+  });
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -155,11 +163,22 @@ export class PusherSocketServer {
     this.wss.handleUpgrade(request, socket, head, (ws) => this.wss.emit('connection', ws, request, slot));
   }
 
-  /** Sends an event to this instance's sockets subscribed to its channel. */
+  /**
+   * Sends an event to this instance's sockets subscribed to its channel; one from the log at most once per socket
+   * and channel (each keeps the highest id it was handed there).
+   */
   deliver(broadcast: PusherBroadcast): void {
-    const message = frame(broadcast.event, broadcast.data, broadcast.channel);
+    const message = frame(broadcast.event, broadcast.data, broadcast.channel, broadcast.eventId);
+    const id = broadcast.eventId === undefined ? undefined : BigInt(broadcast.eventId);
     for (const connection of this.byChannel.get(broadcast.channel) ?? []) {
-      if (connection.socketId !== broadcast.excludeSocketId) this.send(connection.socket, message);
+      if (connection.socketId === broadcast.excludeSocketId) continue;
+      if (id !== undefined) {
+        const sent = (connection.lastEventIds ??= new Map());
+        const last = sent.get(broadcast.channel);
+        if (last !== undefined && id <= last) continue;
+        sent.set(broadcast.channel, id);
+      }
+      this.send(connection.socket, message);
     }
   }
 
