@@ -14,10 +14,20 @@ export interface DataSourceSettings {
   /** The embedded PostgreSQL serves one connection at a time, so its pool holds one. */
   readonly poolSize?: number;
   readonly logger?: TypeOrmLogger;
+  /**
+   * `statement_timeout` and `lock_timeout` of every pooled connection in milliseconds, sent at connect so they
+   * cost no statement; 0 or none leaves PostgreSQL's own (none).
+   */
+  readonly timeouts?: { readonly statementMs: number; readonly lockMs: number };
 }
 
 /** Builds the one DataSource shape the app, the tests and the TypeORM CLI share (migrations, never synchronize). */
-export function createDataSource({ connection, poolSize = 10, logger }: DataSourceSettings): DataSource {
+export function createDataSource({
+  connection,
+  poolSize = 10,
+  logger,
+  timeouts,
+}: DataSourceSettings): DataSource {
   return new DataSource({
     type: 'postgres',
     ...connection,
@@ -27,7 +37,11 @@ export function createDataSource({ connection, poolSize = 10, logger }: DataSour
     migrationsTableName: 'typeorm_migrations',
     synchronize: false,
     migrationsRun: false,
-    extra: { max: poolSize },
+    extra: {
+      max: poolSize,
+      ...(timeouts?.statementMs ? { statement_timeout: timeouts.statementMs } : {}),
+      ...(timeouts?.lockMs ? { lock_timeout: timeouts.lockMs } : {}),
+    },
     logger,
     logging: logger === undefined ? false : ['query', 'error'],
   });

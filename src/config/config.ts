@@ -8,6 +8,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly databaseUrl: string | undefined;
+  /** Limits on each statement of the pool (not migrations), so no request holds a connection for long. */
+  readonly databaseTimeouts: DatabaseTimeouts;
   readonly dataDir: string;
   readonly redisUrl: string | undefined;
   /** Prefixes every Redis channel and key, so deployments (or test runs) sharing one Redis stay apart. */
@@ -88,6 +90,12 @@ export interface MetricsSettings {
   readonly operationNameMaxLength: number;
   /** Distinct operation names labelled; names first seen after that count as `other`. */
   readonly maxOperations: number;
+}
+
+/** PostgreSQL's `statement_timeout` and `lock_timeout` for the pool's connections, in milliseconds; 0 is none. */
+export interface DatabaseTimeouts {
+  readonly statementMs: number;
+  readonly lockMs: number;
 }
 
 /** What one client may hold or send on the WebSocket endpoints. */
@@ -308,6 +316,10 @@ export function loadConfig(env: Env = process.env): Config {
     port: read.integer('PORT', 4000, 0, 65535),
     host: read.string('HOST') ?? '0.0.0.0',
     databaseUrl: read.url('DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseTimeouts: {
+      statementMs: read.integer('DATABASE_STATEMENT_TIMEOUT', 5000, 0, 3_600_000),
+      lockMs: read.integer('DATABASE_LOCK_TIMEOUT', 2000, 0, 3_600_000),
+    },
     dataDir: path.resolve(read.string('DATA_DIR') ?? './data'),
     redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),
     redisPrefix: read.string('REDIS_PREFIX') ?? 'jobwarehouse:',

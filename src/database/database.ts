@@ -1,4 +1,4 @@
-import type { DataSource, Logger as TypeOrmLogger } from 'typeorm';
+import { type DataSource, MigrationExecutor, type Logger as TypeOrmLogger } from 'typeorm';
 import { createDataSource, type PgConnection } from '../../ormconfig';
 import type { Config } from '../config/config';
 import { startEmbeddedPostgres } from './embedded-postgres';
@@ -16,7 +16,13 @@ const MIGRATION_LOCK_KEY = 721_400_001;
 export async function openDatabase(config: Config, logger?: TypeOrmLogger): Promise<Database> {
   const embedded = config.databaseUrl === undefined ? await startEmbeddedPostgres(config.dataDir) : undefined;
   const connection: PgConnection = embedded?.connection ?? { url: config.databaseUrl as string };
-  const dataSource = createDataSource({ connection, poolSize: embedded ? 1 : 10, logger });
+  // PGlite cannot interrupt a statement (and serves one connection), so the timeouts are for PostgreSQL servers.
+  const dataSource = createDataSource({
+    connection,
+    poolSize: embedded ? 1 : 10,
+    logger,
+    timeouts: embedded ? undefined : config.databaseTimeouts,
+  });
   try {
     await dataSource.initialize();
   } catch (error) {
@@ -36,6 +42,8 @@ export async function openDatabase(config: Config, logger?: TypeOrmLogger): Prom
 /**
  * Applies pending migrations. On a shared PostgreSQL an advisory lock makes concurrent starts take turns; the
  * embedded database belongs to this process alone, and its single connection could not hold a lock meanwhile.
+ * Migrations run on the lock's connection with the pool's timeouts lifted: one that rewrites a big table, or
+ * waits for requests to let go of it, may take as long as it needs.
  */
 export async function runMigrations(database: Database): Promise<void> {
   const { dataSource } = database;
@@ -46,10 +54,14 @@ export async function runMigrations(database: Database): Promise<void> {
   const lock = dataSource.createQueryRunner();
   await lock.connect();
   try {
+    await lock.query('SET statement_timeout = 0; SET lock_timeout = 0');
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    await dataSource.runMigrations({ transaction: 'each' });
+    const executor = new MigrationExecutor(dataSource, lock);
+    executor.transaction = 'each';
+    await executor.executePendingMigrations();
   } finally {
     await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await lock.query('RESET statement_timeout; RESET lock_timeout').catch(() => undefined);
     await lock.release();
   }
 }

@@ -4,6 +4,7 @@ import { Message, MessageStatus, User } from '../entities';
 import { badInput, forbidden, notFound } from '../errors';
 import { adminOnlyFieldsSent, definedOnly } from './changes';
 import type { Throttles } from '../http/throttles';
+import { stageMessagesUpdated } from '../subscribers/message.subscriber';
 import { foreignKeyViolation } from './db-errors';
 import { type BeforePage, beforeConditions, DEFAULT_PAGE_SIZE } from './paging';
 import { countAttempt } from './attempts';
@@ -269,18 +270,32 @@ export class MessageService {
     });
   }
 
-  /** Marks every unseen message from one user to the viewer as seen; returns how many changed. */
+  /**
+   * Marks every unseen message from one user to the viewer as seen, in one statement whatever their number;
+   * returns how many changed. Each changed message still gets its own MessageUpdated, as save() would stage it.
+   */
   async markConversationSeen(viewer: Viewer, otherUserId: number): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
-      const unseen = await manager.find(Message, {
-        where: { senderId: otherUserId, receiverId: viewer.user.id, status: MessageStatus.UNSEEN },
-        order: { id: 'ASC' },
-        lock: { mode: 'pessimistic_write' },
-      });
-      for (const message of unseen) message.status = MessageStatus.SEEN;
-      // save(), not update(): the entity subscribers need each row's old and new values.
-      await manager.save(unseen);
-      return unseen.length;
+      // Locked in id order, as a concurrent mark of the same conversation locks them, so neither waits crosswise.
+      const rows = (await manager.query(
+        `WITH target AS (
+           SELECT message_id FROM messages
+            WHERE sender_id = $1 AND receiver_id = $2 AND status = 'unseen'
+            ORDER BY message_id
+              FOR UPDATE),
+         changed AS (
+           UPDATE messages m SET status = 'seen', updated_at = CURRENT_TIMESTAMP
+             FROM target WHERE m.message_id = target.message_id
+           RETURNING m.*)
+         SELECT * FROM changed ORDER BY message_id`,
+        [otherUserId, viewer.user.id],
+      )) as Record<string, unknown>[];
+      const metadata = manager.connection.getMetadata(Message);
+      await stageMessagesUpdated(
+        manager,
+        rows.map((row) => hydrate<Message>(metadata, row)),
+      );
+      return rows.length;
     });
   }
 }

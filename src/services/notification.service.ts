@@ -1,6 +1,8 @@
 import { type DataSource, In } from 'typeorm';
+import { hydrate } from '../database/hydrate';
 import { Notification, NotificationStatus, User } from '../entities';
 import { badInput, forbidden, notFound } from '../errors';
+import { stageNotificationsUpdated } from '../subscribers/notification.subscriber';
 import { adminOnlyFieldsSent, definedOnly } from './changes';
 import { type BeforePage, beforeConditions, DEFAULT_PAGE_SIZE } from './paging';
 import { isAdmin, requireAdmin, targetUserId, type Viewer } from './viewer';
@@ -117,18 +119,32 @@ export class NotificationService {
     });
   }
 
-  /** Marks every unseen notification of the viewer as seen; returns how many changed. */
+  /**
+   * Marks every unseen notification of the viewer as seen, in one statement whatever their number; returns how
+   * many changed. Each changed notification still gets its own NotificationUpdated, as save() would stage it.
+   */
   async markAllSeen(viewer: Viewer): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
-      const unseen = await manager.find(Notification, {
-        where: { receiverId: viewer.user.id, status: NotificationStatus.UNSEEN },
-        order: { id: 'ASC' },
-        lock: { mode: 'pessimistic_write' },
-      });
-      for (const notification of unseen) notification.status = NotificationStatus.SEEN;
-      // save(), not update(): the entity subscribers need each row's old and new values.
-      await manager.save(unseen);
-      return unseen.length;
+      // Locked in id order, as a concurrent mark locks them, so neither waits crosswise.
+      const rows = (await manager.query(
+        `WITH target AS (
+           SELECT notification_id FROM notifications
+            WHERE receiver_id = $1 AND status = 'unseen'
+            ORDER BY notification_id
+              FOR UPDATE),
+         changed AS (
+           UPDATE notifications n SET status = 'seen', updated_at = CURRENT_TIMESTAMP
+             FROM target WHERE n.notification_id = target.notification_id
+           RETURNING n.*)
+         SELECT * FROM changed ORDER BY notification_id`,
+        [viewer.user.id],
+      )) as Record<string, unknown>[];
+      const metadata = manager.connection.getMetadata(Notification);
+      await stageNotificationsUpdated(
+        manager,
+        rows.map((row) => hydrate<Notification>(metadata, row)),
+      );
+      return rows.length;
     });
   }
 }

@@ -1,9 +1,9 @@
 import type { DataSource, EntityManager, EntityMetadata, ObjectLiteral, QueryRunner } from 'typeorm';
-import { PendingEvent } from '../entities/pending-event';
 import { badInput } from '../errors';
 import { legacyPayload } from '../events/legacy-model';
 import { RealtimeEventName } from '../events/realtime-event';
 import { recordChangedUnreadCounts, unreadCountsPayload } from '../events/unread-counts';
+import { insertOutboxRows } from './outbox-insert';
 
 interface StagedEvent {
   readonly name: RealtimeEventName;
@@ -121,7 +121,7 @@ async function writeOutbox(
     })),
   ];
   if (rows.length === 0) return false;
-  await manager.insert(PendingEvent, rows);
+  await insertOutboxRows(manager, rows);
   return true;
 }
 
