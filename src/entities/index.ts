@@ -6,7 +6,8 @@ import { Notification } from './notification';
 import { OutboxEvent } from './outbox-event';
 import { PendingEvent } from './pending-event';
 import { RefreshToken } from './refresh-token';
-import { UnreadCountsSent } from './unread-counts-sent';
+import { UnreadCounter } from './unread-counter';
+import { UnseenPair } from './unseen-pair';
 import { User } from './user';
 
 export {
@@ -18,7 +19,8 @@ export {
   OutboxEvent,
   PendingEvent,
   RefreshToken,
-  UnreadCountsSent,
+  UnreadCounter,
+  UnseenPair,
   User,
 };
 export * from './enums';
@@ -31,7 +33,8 @@ export const entities = [
   RefreshToken,
   OutboxEvent,
   PendingEvent,
-  UnreadCountsSent,
+  UnreadCounter,
+  UnseenPair,
   EventRetentionMark,
   FeedPartition,
 ];

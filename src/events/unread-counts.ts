@@ -18,17 +18,6 @@ interface CountsRow {
   readonly unseen_notifications: number;
 }
 
-// One row per user of $1, each count served by the (receiver_id, status) indexes.
-const COUNTS_SQL = `
-  SELECT u.user_id,
-         (SELECT count(*)::int FROM messages m
-           WHERE m.receiver_id = u.user_id AND m.status = 'unseen') AS unseen_messages,
-         (SELECT count(DISTINCT m.sender_id)::int FROM messages m
-           WHERE m.receiver_id = u.user_id AND m.status = 'unseen') AS unseen_conversations,
-         (SELECT count(*)::int FROM notifications n
-           WHERE n.receiver_id = u.user_id AND n.status = 'unseen') AS unseen_notifications
-    FROM unnest($1::int[]) AS u(user_id)`;
-
 const fromRow = (row: CountsRow): UserUnreadCounts => ({
   userId: row.user_id,
   unseenMessages: row.unseen_messages,
@@ -36,39 +25,43 @@ const fromRow = (row: CountsRow): UserUnreadCounts => ({
   unseenNotifications: row.unseen_notifications,
 });
 
-/** The current counts of one user. */
+/**
+ * The current counts of one user: one row by its key, kept up to date by the triggers on `messages` and
+ * `notifications` (see the `UnreadCounter` entity). No row means nothing was ever unseen.
+ */
 export async function readUnreadCounts(manager: EntityManager, userId: number): Promise<UnreadCounts> {
-  const [row] = (await manager.query(COUNTS_SQL, [[userId]])) as CountsRow[];
-  return fromRow(row);
+  const [row] = (await manager.query(
+    `SELECT user_id, unseen_messages, unseen_conversations, unseen_notifications
+       FROM unread_counts WHERE user_id = $1`,
+    [userId],
+  )) as CountsRow[];
+  return fromRow(
+    row ?? { user_id: userId, unseen_messages: 0, unseen_conversations: 0, unseen_notifications: 0 },
+  );
 }
 
 /**
  * The users among `userIds` whose counts differ from those last announced, with their new counts, which are
- * recorded as announced in the same statement. Run inside the transaction of the change, under the users' locks,
- * so concurrent changes take turns and each announces only what it moved.
+ * recorded as announced in the same statement; one key lookup per user, whatever their inboxes hold. Run at the
+ * commit of the change: a transaction that moved a user's counts holds that user's counter row from its change
+ * to its commit, so concurrent changes announce in turn and each announces the counts it left.
  */
 export async function recordChangedUnreadCounts(
   manager: EntityManager,
   userIds: readonly number[],
 ): Promise<UserUnreadCounts[]> {
   const rows = (await manager.query(
-    `WITH now_counts AS (${COUNTS_SQL}),
-          changed AS (
-            SELECT c.* FROM now_counts c LEFT JOIN unread_counts s ON s.user_id = c.user_id
-             WHERE (c.unseen_messages, c.unseen_conversations, c.unseen_notifications)
-                   IS DISTINCT FROM (coalesce(s.unseen_messages, 0), coalesce(s.unseen_conversations, 0),
-                                     coalesce(s.unseen_notifications, 0))),
-          saved AS (
-            INSERT INTO unread_counts (user_id, unseen_messages, unseen_conversations, unseen_notifications)
-            SELECT user_id, unseen_messages, unseen_conversations, unseen_notifications FROM changed
-            ON CONFLICT (user_id) DO UPDATE
-               SET unseen_messages = EXCLUDED.unseen_messages,
-                   unseen_conversations = EXCLUDED.unseen_conversations,
-                   unseen_notifications = EXCLUDED.unseen_notifications)
-     SELECT * FROM changed ORDER BY user_id`,
+    `UPDATE unread_counts
+        SET announced_messages = unseen_messages,
+            announced_conversations = unseen_conversations,
+            announced_notifications = unseen_notifications
+      WHERE user_id = ANY($1::int[])
+        AND (unseen_messages, unseen_conversations, unseen_notifications)
+            IS DISTINCT FROM (announced_messages, announced_conversations, announced_notifications)
+      RETURNING user_id, unseen_messages, unseen_conversations, unseen_notifications`,
     [userIds],
-  )) as CountsRow[];
-  return rows.map(fromRow);
+  )) as [CountsRow[], number];
+  return rows[0].map(fromRow).sort((a, b) => a.userId - b.userId);
 }
 
 /** The Pusher data of `UnreadCountsUpdated`, keys in this order. */

@@ -234,6 +234,76 @@ it('concurrent changes for one user take turns: each announces the counts it lef
   }
 }, 60_000);
 
+it('concurrent senders, markers and notifiers end every device on the exact counts the rows hold', async () => {
+  const admin = await loginAdmin(t.client);
+  const senders = await Promise.all(Array.from({ length: 6 }, () => createUser(t.client)));
+  const b = await createUser(t.client);
+  const devices = await Devices.open(b);
+  try {
+    const notify = () =>
+      t.client.ok(
+        NOTIFY,
+        { input: { receiverIds: [b.id, senders[0].id], title: 'T', detail: 'D' } },
+        admin.token,
+      );
+    await Promise.all([
+      ...senders.map(async (sender, s) => {
+        for (let i = 0; i < 8; i++) {
+          await sendMessage(t.client, sender.token, b.id, `${s}.${i}`);
+          // B reads some conversations while their senders are still writing.
+          if (i % 3 === s % 3) await t.client.ok(SEEN, { other: sender.id }, b.token);
+        }
+      }),
+      (async () => {
+        for (let i = 0; i < 6; i++) {
+          await notify();
+          if (i % 2 === 1) await t.client.ok(ALL_SEEN, {}, b.token);
+        }
+      })(),
+      (async () => {
+        for (let i = 0; i < 6; i++) await t.client.ok(SEEN, { other: senders[i].id }, b.token);
+      })(),
+    ]);
+    await notify();
+    // The truth, counted from the rows through queries that do not read the counters.
+    const truth = await t.client.ok<{
+      messageCount: number;
+      notificationCount: number;
+      conversations: { unseenCount: number }[];
+    }>(
+      `{ messageCount(status: UNSEEN) notificationCount(status: UNSEEN)
+         conversations(first: 50) { unseenCount } }`,
+      {},
+      b.token,
+    );
+    const expected: Counts = [
+      truth.messageCount,
+      truth.conversations.filter((c) => c.unseenCount > 0).length,
+      truth.notificationCount,
+    ];
+    expect(truth.notificationCount).toBeGreaterThan(0);
+    await eventually(() => {
+      const received = devices.received();
+      expect([received.phone.at(-1), received.laptop.at(-1), received.legacy.at(-1)]).toEqual([
+        expected,
+        expected,
+        expected,
+      ]);
+    }, 30_000);
+    await sleep(SETTLE_MS);
+    const { phone, laptop, legacy } = devices.received();
+    expect([phone.at(-1), laptop.at(-1), legacy.at(-1)]).toEqual([expected, expected, expected]);
+    const { unreadCounts } = await t.client.ok<{ unreadCounts: Record<string, number> }>(QUERY, {}, b.token);
+    expect(unreadCounts).toEqual({
+      unseenMessages: expected[0],
+      unseenConversations: expected[1],
+      unseenNotifications: expected[2],
+    });
+  } finally {
+    await devices.close();
+  }
+}, 120_000);
+
 it('refuses unreadCountsChanged without a valid token', async () => {
   const client = new SubscriptionClient(t.url, 'not-a-token');
   try {
