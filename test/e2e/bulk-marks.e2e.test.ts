@@ -40,17 +40,23 @@ interface OutboxRow {
   readonly payload: string;
 }
 
-/** The outbox rows of one event name for rows whose ids are in `ids`, keyed by the row id in their payload. */
+/**
+ * The event log's rows of one event name for rows whose ids are in `ids`, keyed by the row id in their payload,
+ * once every id has one: staged events are numbered into the log a moment after their commit.
+ */
 async function eventsById(name: string, idKey: string, ids: number[]): Promise<Map<number, OutboxRow[]>> {
-  const { rows } = await db.query<OutboxRow & { id: number }>(
-    `SELECT (payload::json->'model'->>'${idKey}')::int AS id, recipient_ids, payload FROM event_outbox
-      WHERE event_name = $1 AND (payload::json->'model'->>'${idKey}')::int = ANY($2::int[])
-      ORDER BY event_id`,
-    [name, ids],
-  );
-  const byId = new Map<number, OutboxRow[]>();
-  for (const row of rows) byId.set(row.id, [...(byId.get(row.id) ?? []), row]);
-  return byId;
+  return eventually(async () => {
+    const { rows } = await db.query<OutboxRow & { id: number }>(
+      `SELECT (payload::json->'model'->>'${idKey}')::int AS id, recipient_ids, payload FROM event_outbox
+        WHERE event_name = $1 AND (payload::json->'model'->>'${idKey}')::int = ANY($2::int[])
+        ORDER BY event_id`,
+      [name, ids],
+    );
+    const byId = new Map<number, OutboxRow[]>();
+    for (const row of rows) byId.set(row.id, [...(byId.get(row.id) ?? []), row]);
+    expect(byId.size).toBe(ids.length);
+    return byId;
+  }, 60_000);
 }
 
 const run = (name: string, test: () => Promise<void>) =>
