@@ -339,6 +339,20 @@ describe('tokens across the two APIs', () => {
     );
   });
 
+  it('refreshes a GraphQL login on REST, after which its GraphQL refresh token still rotates', async () => {
+    const user = await createUser(t.client);
+    const refreshed = await http.post<{ access_token: string }>('/auth/refresh', {}, user.token);
+    expect(refreshed.status).toBe(200);
+    expect((await meOnGraphQL(user.token)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await meOnGraphQL(refreshed.body.access_token)).data?.me.id).toBe(user.id);
+    const rotated = await t.client.ok<{ refreshToken: { accessToken: string } }>(
+      'mutation R($token: String!) { refreshToken(refreshToken: $token) { accessToken } }',
+      { token: user.refreshToken },
+    );
+    expect((await meOnGraphQL(rotated.refreshToken.accessToken)).data?.me.id).toBe(user.id);
+    expect((await http.get('/auth/user-profile', {}, rotated.refreshToken.accessToken)).status).toBe(200);
+  });
+
   it('answers 401 with the legacy body for no, forged and unparsable tokens, in both of its texts', async () => {
     const noToken = await http.get('/auth/user-profile');
     expect(noToken).toMatchObject({ status: 401, body: { error: 'Unauthenticated.' } });
