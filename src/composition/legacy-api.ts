@@ -16,6 +16,6 @@ export interface LegacyApiParts {
 
 /** The Laravel routes under `/api` for apps that cannot be updated: a second door to the same services. */
 export function buildLegacyApi({ app, services, throttles, config, logger }: LegacyApiParts): void {
-  const routes = legacyRoutes({ services, throttles, legacyTokenTtlSeconds: config.legacyTokenTtlSeconds });
+  const routes = legacyRoutes({ services, legacyTokenTtlSeconds: config.legacyTokenTtlSeconds });
   app.use('/api', legacyRouter(routes, { auth: services.auth, throttles, logger }));
 }

@@ -372,3 +372,35 @@ describe('who may do what in the chat', () => {
     expect(answer.body).toMatchObject({ success: true, data: { detail: 'from JSON', receiver_id: bob.id } });
   });
 });
+
+describe('the service throttles', () => {
+  let limited: TestServer;
+  beforeAll(async () => {
+    limited = await startTestServer({ env: { THROTTLE_SEND_MESSAGE_PER_USER: '3/600' } });
+  });
+  afterAll(async () => {
+    await limited.close();
+  });
+
+  it('counts messages sent through either door against one limit per sender, storing nothing past it', async () => {
+    const door = new LegacyHttpClient(limited.url);
+    const [ann, bob] = [await createLegacyUser(door), await createLegacyUser(door)];
+    for (const detail of ['one', 'two']) {
+      expect((await door.post('/chat/create', { receiver_id: bob.id, detail }, ann.token)).body.success).toBe(
+        true,
+      );
+    }
+    const graphql = await limited.client.request(
+      'mutation { sendMessage(receiverId: "' + bob.id + '", detail: "three") { id } }',
+      {},
+      ann.token,
+    );
+    expect(graphql.errors).toBeUndefined();
+    const refused = await door.post('/chat/create', { receiver_id: bob.id, detail: 'four' }, ann.token);
+    expect(refused.status).toBe(429);
+    expect(refused.body).toEqual({ message: 'Too Many Attempts.' });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    const stored = await door.get<Envelope<Row[]>>('/chat/between', { other_id: bob.id, get: 10 }, ann.token);
+    expect(stored.body.data.map((m) => m.detail)).toEqual(['three', 'two', 'one']);
+  });
+});
