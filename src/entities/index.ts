@@ -1,6 +1,7 @@
 import { AuthSession } from './auth-session';
 import { EventRetentionMark } from './event-retention-mark';
 import { FeedPartition } from './feed-partition';
+import { LegacyImportMark } from './legacy-import-mark';
 import { Message } from './message';
 import { Notification } from './notification';
 import { OutboxEvent } from './outbox-event';
@@ -14,6 +15,7 @@ export {
   AuthSession,
   EventRetentionMark,
   FeedPartition,
+  LegacyImportMark,
   Message,
   Notification,
   OutboxEvent,
@@ -37,4 +39,5 @@ export const entities = [
   UnseenPair,
   EventRetentionMark,
   FeedPartition,
+  LegacyImportMark,
 ];

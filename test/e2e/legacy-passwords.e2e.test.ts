@@ -5,17 +5,9 @@ import bcrypt from 'bcryptjs';
 import type { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config/config';
 import { openDatabase, runMigrations } from '../../src/database/database';
+import { LARAVEL_HASH } from '../fixtures/legacy';
 import { ADMIN, LOGIN } from '../fixtures/users';
 import { resetDatabase, startTestServer, type TestServer } from '../support/test-server';
-
-/**
- * What PHP's `bcrypt()` (Laravel's default hasher, cost 10) stored for "password": the hash of Laravel's own user
- * factory, written by PHP's implementation, with PHP's `$2y$` prefix.
- */
-const LARAVEL_HASH = {
-  password: 'password',
-  hash: '$2y$10$92IXUNpkjO0rOQ5byMi.Ye4oKoEa3Ro9llC/.og/at2.uheWG/igi',
-};
 
 let phone = 0;
 /** Writes a user row as the import brings it over: the legacy hash, the legacy timestamps. */
