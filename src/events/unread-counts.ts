@@ -41,30 +41,28 @@ export async function readUnreadCounts(manager: EntityManager, userId: number): 
 }
 
 /**
- * The users among `userIds` whose counts differ from those last announced, with their new counts, which are
- * recorded as announced in the same statement; one key lookup per user, whatever their inboxes hold. Run at the
- * commit of the change: a transaction that moved a user's counts holds that user's counter row from its change
- * to its commit, so concurrent changes announce in turn and each announces the counts it left.
+ * A statement part (`WITH announced AS (…)`) that records as announced the counts of the users in the int[]
+ * parameter `$<usersParameter>` that differ from those last announced, and returns those users with their counts
+ * and the `UnreadCountsUpdated` payload (`payload`, byte for byte `unreadCountsPayload`); one key lookup per user,
+ * whatever their inboxes hold. Run at the commit of the change: a transaction that moved a user's counts holds
+ * that user's counter row from its change to its commit (the triggers' update), so concurrent changes announce in
+ * turn, each the counts it left, without any other lock.
  */
-export async function recordChangedUnreadCounts(
-  manager: EntityManager,
-  userIds: readonly number[],
-): Promise<UserUnreadCounts[]> {
-  const rows = (await manager.query(
-    `UPDATE unread_counts
-        SET announced_messages = unseen_messages,
-            announced_conversations = unseen_conversations,
-            announced_notifications = unseen_notifications
-      WHERE user_id = ANY($1::int[])
-        AND (unseen_messages, unseen_conversations, unseen_notifications)
-            IS DISTINCT FROM (announced_messages, announced_conversations, announced_notifications)
-      RETURNING user_id, unseen_messages, unseen_conversations, unseen_notifications`,
-    [userIds],
-  )) as [CountsRow[], number];
-  return rows[0].map(fromRow).sort((a, b) => a.userId - b.userId);
+export function announcedCountsSql(usersParameter: number): string {
+  return `announced AS (
+    UPDATE unread_counts
+       SET announced_messages = unseen_messages,
+           announced_conversations = unseen_conversations,
+           announced_notifications = unseen_notifications
+     WHERE user_id = ANY($${usersParameter}::int[])
+       AND (unseen_messages, unseen_conversations, unseen_notifications)
+           IS DISTINCT FROM (announced_messages, announced_conversations, announced_notifications)
+     RETURNING user_id,
+               format('{"unseen_messages":%s,"unseen_conversations":%s,"unseen_notifications":%s}',
+                      unseen_messages, unseen_conversations, unseen_notifications) AS payload)`;
 }
 
-/** The Pusher data of `UnreadCountsUpdated`, keys in this order. */
+/** The Pusher data of `UnreadCountsUpdated`, keys in this order (`announcedCountsSql` writes the same in SQL). */
 export function unreadCountsPayload(counts: UnreadCounts): string {
   return JSON.stringify({
     unseen_messages: counts.unseenMessages,

@@ -2,7 +2,6 @@ import type { DataSource, EntityManager, EntityMetadata, ObjectLiteral, QueryRun
 import { badInput } from '../errors';
 import { legacyPayload } from '../events/legacy-model';
 import { RealtimeEventName } from '../events/realtime-event';
-import { recordChangedUnreadCounts, unreadCountsPayload } from '../events/unread-counts';
 import { insertOutboxRows } from './outbox-insert';
 
 interface StagedEvent {
@@ -17,9 +16,6 @@ interface OpenTransaction {
   events: (StagedEvent & { readonly depth: number })[];
   countsOf: { readonly userId: number; readonly depth: number }[];
 }
-
-// Any constant shared by every instance: with the user id, the key of a recipient's lock.
-const RECIPIENT_LOCK_SPACE = 721_400_003;
 
 // TypeORM hands subscribers the QueryRunner of the transaction, the same object from start to end.
 const open = new WeakMap<QueryRunner, OpenTransaction>();
@@ -92,10 +88,10 @@ function openTransaction(queryRunner: QueryRunner): OpenTransaction | undefined 
 }
 
 /**
- * Writes staged events, then one `UnreadCountsUpdated` per user whose counts moved. All recipients are locked
- * first, in id order and in one statement (so two transactions never wait on each other crosswise), and stay
- * locked until the commit: a later transaction for the same user draws its ids after this one committed, and
- * counts what this one left.
+ * Stages events, then one `UnreadCountsUpdated` per user whose counts moved, in one statement. Event order needs
+ * no lock: ids are drawn when the committed rows are moved into the log (`src/delivery/event-log.ts`), in the
+ * order they became visible. Nor do the counts: the triggers' update of a user's counter row holds it until the
+ * commit, so a later change for the same user announces after this one committed, the counts this one left.
  */
 async function writeOutbox(
   manager: EntityManager,
@@ -103,26 +99,8 @@ async function writeOutbox(
   countsOf: readonly number[],
 ): Promise<boolean> {
   const counted = [...new Set(countsOf)].sort((a, b) => a - b);
-  const locked = [...new Set([...events.flatMap((event) => event.recipientIds), ...counted])].sort(
-    (a, b) => a - b,
-  );
-  if (locked.length === 0) return false;
-  await manager.query('SELECT pg_advisory_xact_lock($1::int, u) FROM unnest($2::int[]) AS u', [
-    RECIPIENT_LOCK_SPACE,
-    locked,
-  ]);
-  const changed = counted.length > 0 ? await recordChangedUnreadCounts(manager, counted) : [];
-  const rows = [
-    ...events,
-    ...changed.map((counts) => ({
-      name: RealtimeEventName.UNREAD_COUNTS_UPDATED,
-      recipientIds: [counts.userId],
-      payload: unreadCountsPayload(counts),
-    })),
-  ];
-  if (rows.length === 0) return false;
-  await insertOutboxRows(manager, rows);
-  return true;
+  if (events.length === 0 && counted.length === 0) return false;
+  return insertOutboxRows(manager, events, counted);
 }
 
 /** Called by the transaction subscriber when a transaction or savepoint starts. */

@@ -56,3 +56,31 @@ it('answers the latest chats in a fixed number of queries, whatever the page siz
   expect(twenty).toBeLessThanOrEqual(5);
   expect(partners).toHaveLength(20);
 });
+
+/** The statements a callback caused, each shortened to what it does. */
+async function statementsOf(callback: () => Promise<unknown>): Promise<string[]> {
+  const before = counter.queries.length;
+  await callback();
+  return counter.queries.slice(before).map((query) => {
+    const sql = query.replace(/\s+/g, ' ').trim();
+    return (
+      /^(START TRANSACTION|COMMIT|(WITH|SELECT|INSERT INTO|UPDATE) "?\w+"?)/.exec(sql)?.[0] ?? sql
+    ).replace(/"/g, '');
+  });
+}
+
+it('sends a message in five statements, one round trip each, the same whatever the receiver has unseen', async () => {
+  const fresh = await createUser(t.client);
+  // A has 30 unseen messages from the setup; the fresh user none.
+  const toBusy = await statementsOf(() => sendMessage(t.client, b.token, a.id, 'to a busy inbox'));
+  const toFresh = await statementsOf(() => sendMessage(t.client, b.token, fresh.id, 'to a fresh one'));
+  // The session, the transaction, the message, its staged events and counts in one statement, the commit.
+  expect(toBusy).toEqual([
+    'SELECT s',
+    'START TRANSACTION',
+    'INSERT INTO messages',
+    'WITH announced',
+    'COMMIT',
+  ]);
+  expect(toFresh).toEqual(toBusy);
+});

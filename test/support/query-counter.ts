@@ -6,8 +6,14 @@ export class QueryCounter implements TypeOrmLogger {
   readonly queries: string[] = [];
 
   logQuery(query: string): void {
-    // The event log's reader and feed poll in the background; their statements belong to no request.
-    if (/event_outbox|event_log_|event_feed_|pg_notify|advisory/.test(query)) return;
+    // The event log's reader and feed poll in the background; their statements belong to no request. A write's
+    // own staging (its recipient locks, its staged events) does, and is counted.
+    if (
+      /event_outbox(?!_pending)|event_log_|event_feed_|pg_notify|pg_try_advisory|pg_advisory_unlock/.test(
+        query,
+      )
+    )
+      return;
     this.count += 1;
     this.queries.push(query);
   }
