@@ -57,9 +57,25 @@ export function announcedCountsSql(usersParameter: number): string {
      WHERE user_id = ANY($${usersParameter}::int[])
        AND (unseen_messages, unseen_conversations, unseen_notifications)
            IS DISTINCT FROM (announced_messages, announced_conversations, announced_notifications)
-     RETURNING user_id,
+     RETURNING user_id, unseen_messages, unseen_conversations, unseen_notifications,
                format('{"unseen_messages":%s,"unseen_conversations":%s,"unseen_notifications":%s}',
                       unseen_messages, unseen_conversations, unseen_notifications) AS payload)`;
+}
+
+/**
+ * Records as announced the counts of the users among `userIds` that differ from those last announced, and returns
+ * those users with their counts, without announcing anything (an import settling what its rows left).
+ */
+export async function recordChangedUnreadCounts(
+  manager: EntityManager,
+  userIds: readonly number[],
+): Promise<UserUnreadCounts[]> {
+  const rows = (await manager.query(
+    `WITH ${announcedCountsSql(1)}
+     SELECT user_id, unseen_messages, unseen_conversations, unseen_notifications FROM announced ORDER BY user_id`,
+    [userIds],
+  )) as CountsRow[];
+  return rows.map(fromRow);
 }
 
 /** The Pusher data of `UnreadCountsUpdated`, keys in this order (`announcedCountsSql` writes the same in SQL). */
