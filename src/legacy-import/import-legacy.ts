@@ -94,6 +94,10 @@ export async function importLegacy(
   };
   try {
     await dataSource.transaction(async (manager) => {
+      // The pool's per-statement limits are for requests; the import's batches (and the counter triggers they
+      // fire) may take longer on a big table, and nothing else waits on this transaction.
+      await manager.query('SET LOCAL statement_timeout = 0');
+      await manager.query('SET LOCAL lock_timeout = 0');
       const marks = await readMarks(manager);
       delta = marks.size > 0;
       if (delta) await assertNothingNewer(manager, marks);
@@ -228,8 +232,9 @@ async function acceptedEvents<T extends MessageRow | NotificationRow>(
 const COUNTS_CHUNK = 5000;
 
 /**
- * Records every user's current unread counts as announced, without announcing them: history is not news, and
- * the next real change then announces only what it moved.
+ * The counter triggers on messages and notifications have counted the imported rows; this records every user's
+ * counts as announced, without announcing them: history is not news, and the next real change then announces only
+ * what it moved.
  */
 async function settleUnreadCounts(manager: EntityManager): Promise<void> {
   for (let after = 0; ;) {

@@ -216,12 +216,19 @@ describe('a legacy database with users, conversations and notifications', () => 
           ['31', 'Hồ sơ', 'SEEN'],
         ]),
       );
-      // The counts recorded as announced are the imported ones, so no change is announced for what was already there.
+      // The counters hold the imported rows, recorded as announced: what was already there is not news.
       expect(
         await db.query(
           'SELECT unseen_messages, unseen_conversations, unseen_notifications FROM unread_counts WHERE user_id = 2',
         ),
       ).toEqual([{ unseen_messages: 3, unseen_conversations: 2, unseen_notifications: 1 }]);
+      expect(
+        await db.query(
+          `SELECT user_id FROM unread_counts
+            WHERE (unseen_messages, unseen_conversations, unseen_notifications)
+                  IS DISTINCT FROM (announced_messages, announced_conversations, announced_notifications)`,
+        ),
+      ).toEqual([]);
     } finally {
       await t.close();
     }
