@@ -10,7 +10,12 @@ import type { SocketPresence } from '../realtime/graphql-ws.server';
 import { LiveTopic, LiveTopics } from '../realtime/live-topics';
 import { ONLINE, PresenceService } from '../realtime/presence/presence.service';
 import { InMemoryPresenceStore } from '../realtime/presence/presence-store';
-import { watchableUsers } from '../realtime/presence/presence-visibility';
+import { watchableUsers, whoMaySee } from '../realtime/presence/presence-visibility';
+import {
+  type CacheChannelStore,
+  InMemoryCacheChannelStore,
+  RedisCacheChannelStore,
+} from '../realtime/pusher-endpoint/cache-channels';
 import { RedisPresenceStore } from '../realtime/presence/redis-presence-store';
 import type { PusherPresenceHooks } from '../realtime/pusher-endpoint/pusher-socket.server';
 import type { PusherGateway } from '../realtime/pusher-gateway';
@@ -40,6 +45,13 @@ export interface Live extends LiveServices {
   readonly pusherPresence: PusherPresenceHooks;
   /** For /broadcasting/auth: who may join `presence-Chat.User.{id}`, and as whom. */
   readonly authorizePresenceChannel: PresenceChannelAuthorizer;
+  /** Cache channels' last events: in Redis with REDIS_URL, so every instance replays the same one. */
+  readonly pusherCache: CacheChannelStore;
+  /** On this server's `presence-Chat.User.{id}` channels, the members a member's client events may reach. */
+  readonly clientEventRecipients: (
+    channel: string,
+    senderUserId: string,
+  ) => Promise<readonly string[] | undefined>;
   /** With PUSHER_WEBHOOK_URL and the built-in endpoint: where its webhooks go out. */
   readonly webhooks: PusherWebhooks | undefined;
   /** Where typing indicators reach Pusher clients, once the gateway exists. */
@@ -135,6 +147,17 @@ export async function buildLive(parts: LiveParts): Promise<Live> {
       }),
     },
     webhooks,
+    pusherCache: redis
+      ? new RedisCacheChannelStore(redis, config.redisPrefix, config.pusher.cacheTtlSeconds)
+      : new InMemoryCacheChannelStore(config.pusher.cacheTtlSeconds),
+    clientEventRecipients: async (channel, senderUserId) => {
+      if (!PRESENCE_CHANNEL.test(channel)) return undefined;
+      const members = [...(await presence.channelMembers(channel)).keys()].filter(
+        (id) => id !== senderUserId,
+      );
+      const allowed = await whoMaySee(dataSource, Number(senderUserId), members.map(Number));
+      return [...allowed].map(String);
+    },
     authorizePresenceChannel: async (viewer, channel) => {
       const match = PRESENCE_CHANNEL.exec(channel);
       if (!match) return undefined;

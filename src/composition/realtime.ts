@@ -65,6 +65,15 @@ export async function buildRealtime(parts: RealtimeParts): Promise<Realtime> {
         },
         live.pusherPresence,
         () => live.presence.liveInstances(),
+        {
+          clientEvents: {
+            enabled: config.pusher.clientEvents,
+            perSecond: config.pusher.clientEventsPerSecond,
+            recipients: live.clientEventRecipients,
+          },
+          cache: live.pusherCache,
+          webhook: live.webhooks && ((event) => live.webhooks?.send(event)),
+        },
       )
     : undefined;
   if (builtIn) {
@@ -89,6 +98,7 @@ export async function buildRealtime(parts: RealtimeParts): Promise<Realtime> {
   }
   const gateway = new PusherGateway(config.pusher, builtIn?.deliver);
   app.use('/broadcasting/auth', throttleByIp(throttles, 'broadcastingAuthPerIp'));
+  app.use('/broadcasting/user-auth', throttleByIp(throttles, 'broadcastingAuthPerIp'));
   app.use(
     broadcastingAuthRoutes(
       services.auth,

@@ -136,6 +136,12 @@ export interface PusherConfig {
   readonly cluster: string | undefined;
   /** Where the built-in endpoint posts Pusher webhooks (PUSHER_WEBHOOK_URL); none when empty. */
   readonly webhookUrls: readonly string[];
+  /** Built-in endpoint: whether clients may send `client-…` events (PUSHER_CLIENT_EVENTS). */
+  readonly clientEvents: boolean;
+  /** Client events one connection may send per second (PUSHER_CLIENT_EVENTS_PER_SECOND). */
+  readonly clientEventsPerSecond: number;
+  /** How long a cache channel's last event is kept, in seconds (PUSHER_CACHE_TTL). */
+  readonly cacheTtlSeconds: number;
 }
 
 /** Thrown with every problem found at once, so an operator fixes the environment in one go. */
@@ -338,6 +344,9 @@ export function loadConfig(env: Env = process.env): Config {
       useTLS: read.boolean('PUSHER_USE_TLS', pusherHost === undefined && pusherCluster !== undefined),
       cluster: pusherCluster,
       webhookUrls: read.urls('PUSHER_WEBHOOK_URL', ['http:', 'https:']),
+      clientEvents: read.boolean('PUSHER_CLIENT_EVENTS', true),
+      clientEventsPerSecond: read.integer('PUSHER_CLIENT_EVENTS_PER_SECOND', 10, 1, 10000),
+      cacheTtlSeconds: read.integer('PUSHER_CACHE_TTL', 1800, 1, 7 * 86400),
     },
     logLevel,
     metricsToken,

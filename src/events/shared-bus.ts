@@ -10,6 +10,10 @@ export interface PusherBroadcast {
   readonly excludeSocketId?: string;
   /** The event log id, for events from the log: sent beside `data` as the frame's `id`. */
   readonly eventId?: string;
+  /** A client event on a presence channel: the sender's user id, which the frame carries as `user_id`. */
+  readonly userId?: string;
+  /** Only the subscribers holding the presence channel as one of these users get it (the visibility rule). */
+  readonly recipients?: readonly string[];
 }
 
 /** Which session signed a private channel subscription at /broadcasting/auth, so the socket ends with it. */

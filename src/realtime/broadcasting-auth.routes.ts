@@ -8,6 +8,7 @@ import type { AuthService } from '../services/auth.service';
 import type { Viewer } from '../services/viewer';
 import type { PusherGateway } from './pusher-gateway';
 import { isChannelName, PUSHER_CHANNEL_NAME_MAX_LENGTH } from './channel-name';
+import { serverToUserChannel } from './pusher-endpoint/user-auth';
 
 const SOCKET_ID = /^\d{1,20}\.\d{1,20}$/;
 
@@ -48,19 +49,8 @@ export function broadcastingAuthRoutes(
         res.status(400).json({ message: 'channel_name is missing or malformed' });
         return;
       }
-      const token = bearerToken(req.headers.authorization);
-      if (token === undefined) {
-        res.status(401).json({ message: 'Authorization: Bearer <accessToken> is required' });
-        return;
-      }
-      let viewer: Viewer;
-      try {
-        viewer = await auth.authenticate(token);
-      } catch (error) {
-        if (!(error instanceof AppError)) throw error;
-        res.status(401).json({ message: error.message });
-        return;
-      }
+      const viewer = await authenticated(auth, req, res);
+      if (!viewer) return;
       const userId = viewer.user.id;
       const member = channel.startsWith('presence-') ? await presence?.(viewer, channel) : undefined;
       if (channelOwner(channel) !== userId && member === undefined) {
@@ -81,5 +71,56 @@ export function broadcastingAuthRoutes(
       );
     },
   );
+  // Pusher user authentication (`pusher.signin()`), at the path Laravel serves it: the token's user, signed.
+  router.options('/broadcasting/user-auth', cors());
+  router.post(
+    '/broadcasting/user-auth',
+    cors(),
+    express.urlencoded({ extended: false, limit: '16kb' }),
+    express.json({ limit: '16kb' }),
+    async (req: Request, res: Response) => {
+      const socketId = ((req.body ?? {}) as Record<string, unknown>).socket_id;
+      if (typeof socketId !== 'string' || !SOCKET_ID.test(socketId)) {
+        res.status(400).json({ message: 'socket_id is missing or malformed' });
+        return;
+      }
+      const viewer = await authenticated(auth, req, res);
+      if (!viewer) return;
+      const userId = viewer.user.id;
+      try {
+        await announceBinding?.({
+          socketId,
+          channel: serverToUserChannel(String(userId)),
+          sessionId: viewer.sessionId,
+          userId,
+        });
+      } catch {
+        res.status(503).json({ message: 'Try again shortly' });
+        return;
+      }
+      res.json(
+        gateway.authenticateUser(socketId, {
+          id: String(userId),
+          user_info: { id: userId, name: viewer.user.name },
+        }),
+      );
+    },
+  );
   return router;
+}
+
+/** The viewer of the request's bearer token; otherwise answers 401 and resolves to undefined. */
+async function authenticated(auth: AuthService, req: Request, res: Response): Promise<Viewer | undefined> {
+  const token = bearerToken(req.headers.authorization);
+  if (token === undefined) {
+    res.status(401).json({ message: 'Authorization: Bearer <accessToken> is required' });
+    return undefined;
+  }
+  try {
+    return await auth.authenticate(token);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    res.status(401).json({ message: error.message });
+    return undefined;
+  }
 }

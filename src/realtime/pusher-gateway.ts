@@ -84,6 +84,11 @@ export class PusherGateway {
     return { auth, channel_data: channelData ?? JSON.stringify(member) };
   }
 
+  /** What pusher-js's `signin()` needs from the user authentication endpoint: `{auth, user_data}`. */
+  authenticateUser(socketId: string, user: { id: string; user_info: Record<string, unknown> }) {
+    return this.pusher.authenticateUser(socketId, user);
+  }
+
   /** The `auth` value pusher-js needs to subscribe this socket to a private channel. */
   authorizeChannel(socketId: string, channel: string): string {
     return this.pusher.authorizeChannel(socketId, channel).auth;

@@ -151,10 +151,18 @@ describe('the Pusher endpoint read by a hostile client', () => {
   it('refuses channel names over 200 characters or with characters Pusher does not allow, and more than the channels a connection may hold', async () => {
     const client = await pusherSocket();
     client.socket.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: 'c'.repeat(201) } }));
-    expect(await client.frameAt(1)).toMatchObject({ event: 'pusher:error', data: { code: 4010 } });
+    expect(await client.frameAt(1)).toMatchObject({
+      event: 'pusher:subscription_error',
+      channel: 'c'.repeat(201),
+      data: { status: 400 },
+    });
     // Characters Pusher does not allow in a name.
     client.socket.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: '__proto__ #' } }));
-    expect(await client.frameAt(2)).toMatchObject({ event: 'pusher:error', data: { code: 4010 } });
+    expect(await client.frameAt(2)).toMatchObject({
+      event: 'pusher:subscription_error',
+      channel: '__proto__ #',
+      data: { status: 400 },
+    });
     for (const [index, name] of ['one', 'two', 'three'].entries()) {
       client.socket.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: name } }));
       expect(await client.frameAt(3 + index)).toMatchObject({
@@ -163,7 +171,11 @@ describe('the Pusher endpoint read by a hostile client', () => {
       });
     }
     client.socket.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel: 'four' } }));
-    expect(await client.frameAt(6)).toMatchObject({ event: 'pusher:error', data: { code: 4100 } });
+    expect(await client.frameAt(6)).toMatchObject({
+      event: 'pusher:subscription_error',
+      channel: 'four',
+      data: { status: 4100 },
+    });
   });
 
   it('counts private subscribes still being checked against the channel cap, so frames sent together cannot pass it', async () => {
@@ -186,9 +198,7 @@ describe('the Pusher endpoint read by a hostile client', () => {
     const answers = client.frames.slice(1) as Frame[];
     const succeeded = answers.filter((f) => f.event === 'pusher_internal:subscription_succeeded');
     const refused = answers.filter(
-      (f) =>
-        (f.event === 'pusher:error' && (f.data as { code?: number }).code === 4100) ||
-        f.event === 'pusher:subscription_error',
+      (f) => f.event === 'pusher:subscription_error' && (f.data as { status?: number }).status === 4100,
     );
     expect(succeeded).toHaveLength(3);
     expect(refused).toHaveLength(3);

@@ -25,6 +25,28 @@ export async function watchableUsers(
   return allowed;
 }
 
+/**
+ * The reverse question: which of `viewerIds` may see the presence of `userId` (the same rule, from each viewer's
+ * side: admins, and those who exchanged a message with the user). One query.
+ */
+export async function whoMaySee(
+  dataSource: DataSource,
+  userId: number,
+  viewerIds: readonly number[],
+): Promise<Set<number>> {
+  const ids = viewerIds.filter((id) => Number.isInteger(id) && id > 0 && id <= 2 ** 31 - 1 && id !== userId);
+  if (ids.length === 0) return new Set();
+  const rows: { user_id: number }[] = await dataSource.query(
+    `SELECT u.user_id FROM users u
+      WHERE u.user_id = ANY($2::int[])
+        AND (u.role = 'admin'
+             OR EXISTS (SELECT 1 FROM messages m WHERE m.sender_id = $1 AND m.receiver_id = u.user_id)
+             OR EXISTS (SELECT 1 FROM messages m WHERE m.receiver_id = $1 AND m.sender_id = u.user_id))`,
+    [userId, ids],
+  );
+  return new Set(rows.map((row) => Number(row.user_id)));
+}
+
 /** Refuses (FORBIDDEN) unless the viewer may see the presence of every one of the users. */
 export async function assertMayWatch(
   dataSource: DataSource,

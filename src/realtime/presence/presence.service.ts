@@ -105,6 +105,11 @@ export class PresenceService {
     return assertMayWatch(this.dataSource, viewer, userIds);
   }
 
+  /** A presence channel's members on every instance (user id -> user_info JSON). */
+  channelMembers(channel: string): Promise<Map<string, string>> {
+    return this.store.members(channel);
+  }
+
   /** How many instances take part now. */
   liveInstances(): Promise<number> {
     return this.store.liveInstances();

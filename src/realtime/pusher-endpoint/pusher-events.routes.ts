@@ -1,6 +1,7 @@
 import { type Request, type Response, Router } from 'express';
 import type { PusherBroadcast } from '../../events/shared-bus';
 import { isChannelName, PUSHER_CHANNEL_NAME_MAX_LENGTH } from '../channel-name';
+import { serverToUserOf } from './user-auth';
 import { bodyOf, type PusherApp, PusherApiError as ApiError, signed } from './pusher-api';
 
 export type { PusherApp } from './pusher-api';
@@ -26,7 +27,11 @@ function readEvent(raw: unknown, channelsKey: 'channels' | 'channel'): PusherBro
     throw new ApiError(400, 'channels must be a non-empty list');
   if (channels.length > MAX_CHANNELS) throw new ApiError(400, `at most ${MAX_CHANNELS} channels per event`);
   for (const channel of channels) {
-    if (!isChannelName(channel, PUSHER_CHANNEL_NAME_MAX_LENGTH))
+    // sendToUser triggers to `#server-to-user-{id}`, the one name outside the channel characters.
+    if (
+      !isChannelName(channel, PUSHER_CHANNEL_NAME_MAX_LENGTH) &&
+      serverToUserOf(String(channel)) === undefined
+    )
       throw new ApiError(400, 'invalid channel name');
   }
   const excludeSocketId = typeof event.socket_id === 'string' ? event.socket_id : undefined;

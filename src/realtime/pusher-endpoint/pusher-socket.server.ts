@@ -10,7 +10,11 @@ import { isChannelName } from '../channel-name';
 import { closeWithin } from '../close-sockets';
 import type { SocketSlot } from '../socket-slots';
 import type { LocalChannel } from './channel-census';
+import { type CacheChannelStore, isCacheChannel } from './cache-channels';
+import { ClientEventRate, type ClientEventSettings, judgeClientEvent } from './client-events';
 import { isValidChannelAuth } from './pusher-signature';
+import type { PusherWebhookEvent } from './pusher-webhooks';
+import { serverToUserChannel, serverToUserOf, signedInUser } from './user-auth';
 import { parseChannelData, type PresenceMember, PresenceSubscription } from './presence-subscription';
 
 const PROTOCOL_VERSION = 7;
@@ -20,7 +24,8 @@ const CLOSE_UNSUPPORTED_PROTOCOL = 4007;
 const CLOSE_UNAUTHORIZED = 4009;
 /** Not one of Pusher's own codes: a frame this server cannot read. The socket stays open. */
 const ERROR_BAD_MESSAGE = 4010;
-const ERROR_OVER_CAPACITY = 4100;
+/** The status of the subscription_error that refuses a subscribe past the channel cap. */
+const ERROR_OVER_CAPACITY_STATUS = 4100;
 const CLOSE_RECONNECT = 4200;
 const CLOSE_PONG_NOT_RECEIVED = 4201;
 
@@ -65,6 +70,19 @@ export interface PusherPresenceHooks {
   channelReleased?(channel: string, socketId: string): void;
 }
 
+/** The endpoint's optional features, each in its own module, handed in by whoever builds the endpoint. */
+export interface PusherSocketExtensions {
+  readonly clientEvents?: ClientEventSettings & {
+    /** Hands a client event to the subscribers of every instance. */
+    publish(broadcast: PusherBroadcast): Promise<void>;
+    /** Which members of a presence channel may get a member's client events; all when undefined. */
+    recipients?(channel: string, senderUserId: string): Promise<readonly string[] | undefined>;
+  };
+  /** Cache channels' last events. */
+  readonly cache?: CacheChannelStore;
+  readonly webhook?: (event: PusherWebhookEvent) => void;
+}
+
 interface Connection {
   readonly socket: WebSocket;
   readonly socketId: string;
@@ -88,20 +106,25 @@ interface Connection {
   /** Fires after the activity timeout of silence (sends a ping), then after the pong grace period (closes). */
   idle: NodeJS.Timeout;
   awaitingPong: boolean;
+  /** Who it signed in as (`pusher:signin`). */
+  user?: string;
+  clientEventRate?: ClientEventRate;
 }
 
 interface ClientMessage {
   readonly event: string;
   readonly data: unknown;
+  readonly channel?: unknown;
 }
 
 /** A frame; an event from the log also carries its id, after `data` (which stays the legacy payload as it was). */
-const frame = (event: string, data: unknown, channel?: string, id?: string): string =>
+const frame = (event: string, data: unknown, channel?: string, id?: string, userId?: string): string =>
   JSON.stringify({
     event,
     ...(channel === undefined ? {} : { channel }),
     data,
     ...(id === undefined ? {} : { id }),
+    ...(userId === undefined ? {} : { user_id: userId }),
   });
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -124,7 +147,7 @@ function parseClientMessage(text: string): ClientMessage | undefined {
       data = undefined;
     }
   }
-  return { event: message.event, data };
+  return { event: message.event, data, channel: message.channel };
 }
 
 /**
@@ -142,6 +165,7 @@ export class PusherSocketServer {
     private readonly logger: Logger,
     private readonly limits: PusherSocketLimits = DEFAULT_PUSHER_SOCKET_LIMITS,
     private readonly presence?: PusherPresenceHooks,
+    private readonly extensions: PusherSocketExtensions = {},
   ) {
     // Bigger frames close the socket (1009) before they are read into memory.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
@@ -168,10 +192,19 @@ export class PusherSocketServer {
    * and channel (each keeps the highest id it was handed there).
    */
   deliver(broadcast: PusherBroadcast): void {
-    const message = frame(broadcast.event, broadcast.data, broadcast.channel, broadcast.eventId);
+    const message = frame(
+      broadcast.event,
+      broadcast.data,
+      broadcast.channel,
+      broadcast.eventId,
+      broadcast.userId,
+    );
     const id = broadcast.eventId === undefined ? undefined : BigInt(broadcast.eventId);
+    const recipients = broadcast.recipients && new Set(broadcast.recipients);
     for (const connection of this.byChannel.get(broadcast.channel) ?? []) {
       if (connection.socketId === broadcast.excludeSocketId) continue;
+      const member = connection.presence?.get(broadcast.channel)?.member.userId;
+      if (recipients && (member === undefined || !recipients.has(member))) continue;
       if (id !== undefined) {
         const sent = (connection.lastEventIds ??= new Map());
         const last = sent.get(broadcast.channel);
@@ -239,6 +272,7 @@ export class PusherSocketServer {
   terminateUser(userId: string): void {
     this.closeConnections(
       (connection) =>
+        connection.user === userId ||
         [...connection.signedBy.values()].some((binding) => String(binding.userId) === userId) ||
         [...(connection.presence?.values() ?? [])].some(
           (subscription) => subscription.member.userId === userId,
@@ -388,7 +422,10 @@ export class PusherSocketServer {
       case 'pusher:unsubscribe':
         if (typeof data.channel === 'string') this.leave(connection, data.channel);
         return;
+      case 'pusher:signin':
+        return void this.signin(connection, data.auth, data.user_data);
       default:
+        if (message.event.startsWith('client-')) return void this.clientEvent(connection, message);
         return this.sendError(
           connection.socket,
           ERROR_BAD_MESSAGE,
@@ -406,10 +443,17 @@ export class PusherSocketServer {
     if (typeof channel !== 'string' || channel.length === 0) {
       return this.sendError(connection.socket, ERROR_BAD_MESSAGE, 'pusher:subscribe needs a channel');
     }
-    if (!isChannelName(channel, this.limits.maxChannelNameLength)) {
-      return this.sendError(
-        connection.socket,
-        ERROR_BAD_MESSAGE,
+    // Every refusal that can name the channel does, so pusher-js reports it on that channel object.
+    const refused = (status: number, type: string, error: string) =>
+      this.send(connection.socket, frame('pusher:subscription_error', { type, error, status }, channel));
+    const forUser = serverToUserOf(channel);
+    if (forUser !== undefined && forUser !== connection.user) {
+      return refused(403, 'AuthError', `Sign in as user ${forUser.slice(0, 128)} to subscribe to ${channel}`);
+    }
+    if (forUser === undefined && !isChannelName(channel, this.limits.maxChannelNameLength)) {
+      return refused(
+        400,
+        'InvalidChannel',
         `Channel names are at most ${this.limits.maxChannelNameLength} characters of a-z, A-Z, 0-9 and _-=@,.;`,
       );
     }
@@ -420,17 +464,13 @@ export class PusherSocketServer {
     if (connection.pending.has(channel)) return;
     // Pending subscribes count, or frames arriving together would all pass before any of them completed.
     if (connection.channels.size + connection.pending.size >= this.limits.maxChannels) {
-      return this.sendError(
-        connection.socket,
-        ERROR_OVER_CAPACITY,
+      return refused(
+        ERROR_OVER_CAPACITY_STATUS,
+        'LimitReached',
         `A connection subscribes to at most ${this.limits.maxChannels} channels`,
       );
     }
-    const refuse = (error: string) =>
-      this.send(
-        connection.socket,
-        frame('pusher:subscription_error', { type: 'AuthError', error, status: 401 }, channel),
-      );
+    const refuse = (error: string) => refused(401, 'AuthError', error);
     const isPresence = channel.startsWith('presence-');
     let member: PresenceMember | undefined;
     if (isPresence) {
@@ -468,6 +508,90 @@ export class PusherSocketServer {
     this.byChannel.set(channel, members);
     if (member && this.presence) return this.joinPresence(connection, channel, member, this.presence);
     this.send(connection.socket, frame('pusher_internal:subscription_succeeded', '{}', channel));
+    await this.replayCache(connection, channel);
+  }
+
+  /** A cache channel's new subscriber gets its last event, or `pusher:cache_miss`. */
+  private async replayCache(connection: Connection, channel: string): Promise<void> {
+    const cache = this.extensions.cache;
+    if (!cache || !isCacheChannel(channel)) return;
+    const last = await cache.last(channel).catch((error: unknown) => {
+      this.logger.warn({ err: error, channel }, 'could not read a cache channel');
+      return undefined;
+    });
+    if (!connection.channels.has(channel)) return;
+    this.send(
+      connection.socket,
+      last ? frame(last.event, last.data, channel) : frame('pusher:cache_miss', {}, channel),
+    );
+  }
+
+  /** `pusher:signin`: a user signature from /broadcasting/user-auth makes the connection that user's. */
+  private async signin(connection: Connection, auth: unknown, userData: unknown): Promise<void> {
+    const userId = signedInUser(this.app.key, this.app.secret, connection.socketId, auth, userData);
+    if (userId === undefined || (connection.user !== undefined && connection.user !== userId)) {
+      return this.sendError(connection.socket, CLOSE_UNAUTHORIZED, 'Invalid signin: signature or user_data');
+    }
+    const channel = serverToUserChannel(userId);
+    const binding = await this.bindingFor(connection, channel);
+    if (connection.socket.readyState !== WebSocket.OPEN) return;
+    connection.user = userId;
+    // Bound like a private channel: the connection then ends with the session that signed the user in.
+    if (binding) this.signed(connection, channel, binding);
+    this.send(connection.socket, frame('pusher:signin_success', { user_data: userData }));
+  }
+
+  /** A `client-…` event: to the channel's other subscribers on every instance, by Pusher's rules. */
+  private async clientEvent(connection: Connection, message: ClientMessage): Promise<void> {
+    const settings = this.extensions.clientEvents;
+    const channel = message.channel;
+    connection.clientEventRate ??= new ClientEventRate(settings?.perSecond ?? 10);
+    const verdict = judgeClientEvent(
+      settings ?? { enabled: false, perSecond: 0 },
+      {
+        channel,
+        data: message.data,
+        joined: typeof channel === 'string' && connection.channels.has(channel),
+      },
+      connection.clientEventRate,
+    );
+    if (!verdict.ok || !settings || typeof channel !== 'string') {
+      return this.send(
+        connection.socket,
+        frame('pusher:error', {
+          code: verdict.ok ? null : verdict.code,
+          message: verdict.ok ? '' : verdict.message,
+        }),
+      );
+    }
+    const userId = connection.presence?.get(channel)?.member.userId;
+    let recipients: readonly string[] | undefined;
+    try {
+      recipients = userId === undefined ? undefined : await settings.recipients?.(channel, userId);
+    } catch (error) {
+      // Who may see the sender is unknown: the event reaches no one rather than someone it should not.
+      this.logger.warn({ err: error, channel }, 'could not tell who may get a client event');
+      return;
+    }
+    const broadcast = {
+      channel,
+      event: message.event,
+      data: verdict.data,
+      excludeSocketId: connection.socketId,
+      ...(userId === undefined ? {} : { userId }),
+      ...(recipients === undefined ? {} : { recipients }),
+    };
+    await settings
+      .publish(broadcast)
+      .catch((error: unknown) => this.logger.warn({ err: error, channel }, 'could not relay a client event'));
+    this.extensions.webhook?.({
+      name: 'client_event',
+      channel,
+      event: message.event,
+      data: verdict.data,
+      socket_id: connection.socketId,
+      ...(userId === undefined ? {} : { user_id: userId }),
+    });
   }
 
   /** Joins the member, then sends the members of every instance (`{ids, hash, count}`), as Pusher does. */
@@ -494,6 +618,7 @@ export class PusherSocketServer {
     const { data, then } = subscription.succeeded(members);
     this.send(connection.socket, frame('pusher_internal:subscription_succeeded', data, channel));
     for (const early of then) this.send(connection.socket, frame(early.event, early.data, channel));
+    await this.replayCache(connection, channel);
   }
 
   /** Binds a channel to the session that signed it; the connection's first channel of a user makes it theirs. */
