@@ -125,6 +125,30 @@ it('posts member_added and member_removed once per member of a presence channel 
   );
 });
 
+it('posts client_event with the sender\u2019s socket id, and its user_id on a presence channel', async () => {
+  if (!available) return;
+  const a = await createUser(first.client);
+  const b = await createUser(first.client);
+  await sendMessage(first.client, b.token, a.id, 'hello');
+  const room = presenceChannel(b.id);
+  const sender = legacy(first, a);
+  await joinPresence(sender, room);
+  await joinPresence(legacy(second, b), room);
+  sender.pusher.channel(room).trigger('client-typing', { typing: true });
+  await eventually(() =>
+    expect(about(room)().filter((event) => event.name === 'client_event')).toEqual([
+      {
+        name: 'client_event',
+        channel: room,
+        event: 'client-typing',
+        data: '{"typing":true}',
+        socket_id: sender.pusher.connection.socket_id,
+        user_id: a.id,
+      },
+    ]),
+  );
+});
+
 it('a receiver that never answers holds back neither delivery nor the other URL', async () => {
   if (!available) return;
   const a = await createUser(first.client);
