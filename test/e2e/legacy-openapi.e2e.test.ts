@@ -80,6 +80,10 @@ describe('GET /api/openapi.json', () => {
     ).toEqual([...LEGACY_ROUTES].sort());
   });
 
+  it("documents the login's 422 beside its token", () => {
+    expect(Object.keys(document.paths['/api/auth/login'].post.responses).sort()).toEqual(['200', '422', '429']);
+  });
+
   it('only refers to schemas it defines', () => {
     const refs = [...JSON.stringify(document).matchAll(/"\$ref":"#\/components\/schemas\/(\w+)"/g)].map(
       (m) => m[1],

@@ -117,6 +117,19 @@ export function authRoutes({ services, legacyTokenTtlSeconds }: LegacyDeps): Leg
       failure: BAD_LOGIN,
       errorDetail: false,
       answers: TOKEN,
+      otherAnswers: {
+        '422': {
+          description: 'email or password missing, as Laravel validation answered it.',
+          schema: {
+            type: 'object',
+            required: ['message', 'errors'],
+            properties: {
+              message: { type: 'string' },
+              errors: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
+            },
+          },
+        },
+      },
       async handle({ input, client }) {
         const email = text(input, 'email');
         const password = text(input, 'password');

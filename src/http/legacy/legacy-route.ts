@@ -51,6 +51,11 @@ interface LegacyRouteBase {
   readonly errorDetail: boolean;
   /** The JSON Schema of the success body, for the OpenAPI description. */
   readonly answers: Record<string, unknown>;
+  /** Other answers of the route by HTTP status (e.g. the login's 422), for the OpenAPI description. */
+  readonly otherAnswers?: Record<
+    string,
+    { readonly description: string; readonly schema: Record<string, unknown> }
+  >;
 }
 
 /** A legacy route: what it reads, who may call it, and the handler that calls the services. */

@@ -90,7 +90,8 @@ export function legacyRouter(
       input,
       params: req.params as Record<string, string>,
       client: clientIp(req),
-      url: `${req.protocol}://${req.get('host') ?? 'localhost'}${req.originalUrl.split('?')[0]}`,
+      // Scheme and host read through the proxies TRUST_PROXY trusts, as Laravel's TrustProxies read them.
+      url: `${req.protocol}://${req.host}${req.originalUrl.split('?')[0]}`,
       viewer,
     };
     let result: LegacyAnswer;

@@ -75,6 +75,12 @@ function operation(route: LegacyRoute): Record<string, unknown> {
             },
           }
         : {}),
+      ...Object.fromEntries(
+        Object.entries(route.otherAnswers ?? {}).map(([status, { description, schema }]) => [
+          status,
+          { description, content: json(schema) },
+        ]),
+      ),
       '429': {
         description: 'THROTTLE_LEGACY_API_PER_IP reached; see Retry-After.',
         content: json(ref('Problem')),
