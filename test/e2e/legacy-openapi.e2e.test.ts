@@ -81,7 +81,11 @@ describe('GET /api/openapi.json', () => {
   });
 
   it("documents the login's 422 beside its token", () => {
-    expect(Object.keys(document.paths['/api/auth/login'].post.responses).sort()).toEqual(['200', '422', '429']);
+    expect(Object.keys(document.paths['/api/auth/login'].post.responses).sort()).toEqual([
+      '200',
+      '422',
+      '429',
+    ]);
   });
 
   it('only refers to schemas it defines', () => {
