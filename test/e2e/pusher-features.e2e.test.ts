@@ -312,3 +312,58 @@ describe('cache channels', () => {
     expect(refused).toMatchObject({ status: 403 });
   });
 });
+
+describe('encrypted channels (pusher-js with nacl)', () => {
+  it('relay what the SDK sealed for a client that decrypts it, on the other instance, and refuse client events there', async () => {
+    if (!available) return;
+    const [a] = await pair();
+    const masterKey = Buffer.alloc(32, 7).toString('base64');
+    const sealing = (server: TestServer) =>
+      new Pusher({
+        appId: 'app-id',
+        key: PUSHER_KEY,
+        secret: 'app-secret',
+        host: '127.0.0.1',
+        port: String(server.server.port),
+        useTLS: false,
+        encryptionMasterKeyBase64: masterKey,
+      });
+    // The app's own backend signs encrypted channels (with the shared secret); this server's signs none.
+    const signer = sealing(first);
+    const pusher = new PusherJs(PUSHER_KEY, {
+      cluster: 'mt1',
+      wsHost: '127.0.0.1',
+      wsPort: second.server.port,
+      forceTLS: false,
+      enabledTransports: ['ws'],
+      disableStats: true,
+      channelAuthorization: {
+        endpoint: 'unused',
+        transport: 'ajax',
+        customHandler: ({ socketId, channelName }, callback) =>
+          callback(null, signer.authorizeChannel(socketId, channelName) as { auth: string }),
+      },
+    });
+    closing.push(() => pusher.disconnect());
+    const name = `private-encrypted-secrets-${a.id}-${randomUUID()}`;
+    const channel = pusher.subscribe(name);
+    await new Promise<void>((resolve, reject) => {
+      channel.bind('pusher:subscription_succeeded', () => resolve());
+      channel.bind('pusher:subscription_error', (error: unknown) => reject(new Error(JSON.stringify(error))));
+    });
+    const got: unknown[] = [];
+    channel.bind('Secret', (data: unknown) => got.push(data));
+    await sealing(first).trigger(name, 'Secret', { n: 1 });
+    await eventually(() => expect(got).toEqual([{ n: 1 }]));
+
+    const errors: { message?: string }[] = [];
+    pusher.connection.bind('error', (error: { data?: { message?: string } }) =>
+      errors.push(error.data ?? {}),
+    );
+    // pusher-js itself will not send one there, so the frame goes out by hand, as another client could send it.
+    expect(() => channel.trigger('client-peek', {})).toThrow();
+    pusher.send_event('client-peek', {}, name);
+    await eventually(() => expect(errors).toEqual([expect.objectContaining({ code: null })]));
+    expect(errors[0].message).toContain('encrypted');
+  });
+});
