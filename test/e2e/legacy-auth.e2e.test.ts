@@ -194,6 +194,30 @@ describe("a legacy app's day with its account", () => {
     await eventually(() => expect(pusher.events('MessageCreated')).toHaveLength(1));
   });
 
+  it('logout through /api ends the Pusher channels and graphql-ws sockets the REST token opened', async () => {
+    const user = await createLegacyUser(http);
+    const pusher = new LegacyPusherClient({
+      wsPort: t.server.port,
+      authUrl: `${t.url}/broadcasting/auth`,
+      token: user.token,
+    });
+    opened.push(pusher);
+    const errors: unknown[] = [];
+    pusher.pusher.connection.bind('error', (error: unknown) => errors.push(error));
+    await pusher.subscribe(messageChannel(user.id));
+    const socket = new SubscriptionClient(t.url, user.token);
+    opened.push(socket);
+    await socket.subscribe('messageCreated', 'subscription { messageCreated { id } }');
+
+    expect((await http.post('/auth/logout', {}, user.token)).status).toBe(200);
+    await eventually(() =>
+      expect(errors).toContainEqual(
+        expect.objectContaining({ data: expect.objectContaining({ code: 4009 }) }),
+      ),
+    );
+    await eventually(() => expect(socket.closes).toContain(4403));
+  });
+
   it('answers a wrong password, an unknown email and a missing field as Laravel did', async () => {
     const user = await createLegacyUser(http);
     const wrong = await http.post('/auth/login', { email: user.email, password: 'wrong-password' });
