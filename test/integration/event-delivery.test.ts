@@ -16,9 +16,11 @@ import {
   type RelaySink,
 } from '../../src/delivery/pusher-feed';
 import { LocalWakeUp } from '../../src/delivery/wake-up';
-import { OutboxEvent, PendingEvent } from '../../src/entities';
+import type { QueryRunner } from 'typeorm';
+import { Message, OutboxEvent, PendingEvent } from '../../src/entities';
 import { RealtimeEventName, type RealtimeEvent } from '../../src/events/realtime-event';
 import { createLogger } from '../../src/logger';
+import { stageEvent } from '../../src/subscribers/outbox-staging';
 import { resetDatabase } from '../support/test-server';
 import { eventually, SETTLE_MS, sleep } from '../support/wait';
 
@@ -167,6 +169,46 @@ describe('the event log', () => {
     expect(await database.dataSource.getRepository(PendingEvent).count()).toBe(0);
     // Nothing left: a sequencing that finds nothing adds nothing and answers the same head.
     expect(await log.sequence()).toEqual({ head, added: 0 });
+  });
+
+  it("a writer does not wait for another writer to the same user: no lock orders events, the log's sequencing does", async () => {
+    // Another transaction to user 2, in the middle of its commit, would hold what the old ordering locked.
+    const url = process.env.DATABASE_URL;
+    if (!url) return; // the embedded database serves one connection: there is no other writer to wait for
+    const other = new Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT pg_advisory_xact_lock(721400003, 2)');
+      const metadata = database.dataSource.getMetadata(Message);
+      const row = {
+        id: 1,
+        detail: 'edited',
+        status: 'unseen',
+        senderId: 1,
+        receiverId: 2,
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      };
+      const write = database.dataSource.transaction(async (manager) => {
+        await stageEvent(
+          manager,
+          manager.queryRunner as QueryRunner,
+          RealtimeEventName.MESSAGE_UPDATED,
+          metadata,
+          row,
+          [1, 2],
+        );
+      });
+      const outcome = await Promise.race([write.then(() => 'committed'), sleep(5000).then(() => 'waiting')]);
+      expect(outcome).toBe('committed');
+      await other.query('COMMIT');
+      await write;
+    } finally {
+      await other.end();
+    }
+    await new EventLog(database.dataSource).sequence();
+    expect((await rows()).map((r) => [r.name, r.recipientIds])).toEqual([['MessageUpdated', [1, 2]]]);
   });
 
   it('a reader hands every event once and in id order to each sink, from its own position, polling without notices', async () => {
