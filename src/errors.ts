@@ -44,6 +44,14 @@ export const tooManyRequests = (retryAfterSeconds: number): AppError =>
   });
 
 /** A resume from an event id whose following events are past retention: the client must refetch instead. */
+/** A position no event ever had: the database was restored from before it, or the id was made up. */
+export const cursorAhead = (field: string): AppError =>
+  new AppError(
+    'CURSOR_EXPIRED',
+    `${field}: this id is past the newest event (was the database restored?); refetch, then resume from the lastId of realtimeEvents without after.`,
+    { field },
+  );
+
 export const cursorExpired = (field: string, retentionHours: number): AppError =>
   new AppError(
     'CURSOR_EXPIRED',

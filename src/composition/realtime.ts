@@ -95,6 +95,10 @@ export async function buildRealtime(parts: RealtimeParts): Promise<Realtime> {
     );
     stops.add('Pusher session re-check', () => recheck.stop());
     metrics.countSockets('pusher', () => builtIn.sockets.connectionCount);
+    bus.onReconnect(() => {
+      builtIn.sockets.busReconnected();
+      void recheck.run();
+    });
   }
   const gateway = new PusherGateway(config.pusher, builtIn?.deliver);
   app.use('/broadcasting/auth', throttleByIp(throttles, 'broadcastingAuthPerIp'));
@@ -131,6 +135,11 @@ export async function buildRealtime(parts: RealtimeParts): Promise<Realtime> {
   stops.add('graphql-ws sockets', () => subscriptions.close());
   metrics.countSockets('graphql-ws', () => subscriptions.connectionCount);
   await bus.subscribe('sessions-revoked', (revocation) => subscriptions.closeSessions(revocation));
+  // Committed events come from the log and only wait for its poll; what crosses only the bus must catch up.
+  bus.onReconnect(() => {
+    void subscriptions.recheckSessions();
+    live.topics.interrupt();
+  });
 
   const slots = new SocketSlots({
     perIp: config.sockets.maxConnectionsPerIp,

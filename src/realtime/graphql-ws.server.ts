@@ -192,6 +192,11 @@ export class GraphQLWebSocketServer {
     this.closeWhere((viewer) => endsSession(revocation, viewer.user.id, viewer.sessionId));
   }
 
+  /** Re-checks now the sessions holding sockets here (after a break of the bus, revocations may have been lost). */
+  recheckSessions(): Promise<void> {
+    return this.recheck.run();
+  }
+
   /** Closes every socket (1001 Going away) and the server. */
   async close(): Promise<void> {
     clearInterval(this.heartbeat);

@@ -20,6 +20,7 @@ export interface LiveTopicPayloads {
  */
 export class LiveTopics {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
+  private readonly open = new Set<() => void>();
 
   publish<T extends LiveTopic>(topic: T, userId: number | string, payload: LiveTopicPayloads[T]): void {
     this.emitter.emit(`${topic}:${userId}`, payload);
@@ -44,6 +45,7 @@ export class LiveTopics {
     };
     for (const name of names) this.emitter.on(name, listener);
     const end = (): IteratorResult<LiveTopicPayloads[T]> => {
+      this.open.delete(end);
       if (!done) {
         done = true;
         for (const name of names) this.emitter.off(name, listener);
@@ -53,6 +55,7 @@ export class LiveTopics {
       waiting = undefined;
       return { done: true, value: undefined };
     };
+    this.open.add(end);
     return {
       next() {
         if (done) return Promise.resolve({ done: true, value: undefined });
@@ -69,6 +72,14 @@ export class LiveTopics {
         return this;
       },
     };
+  }
+
+  /**
+   * Completes every open subscription: after a break of the bus some changes never arrived, and a client that
+   * subscribes again (and asks for the state) is in sync again. These changes are not in the event log.
+   */
+  interrupt(): void {
+    for (const end of [...this.open]) end();
   }
 
   /** Open subscriptions listening to a user (tests check that ended ones are freed). */

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { cursorExpired } from '../errors';
+import { EventLog } from '../delivery/event-log';
+import { cursorAhead, cursorExpired } from '../errors';
 import { REPLAYABLE_EVENT_NAMES, type RealtimeEventName } from '../events/realtime-event';
 import { readUnreadCounts, type UnreadCounts } from '../events/unread-counts';
 import { targetUserId, type Viewer } from './viewer';
@@ -35,10 +36,14 @@ interface EventRow {
  * nothing in the answer.
  */
 export class RealtimeEventService {
+  private readonly log: EventLog;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly retentionHours: number,
-  ) {}
+  ) {
+    this.log = new EventLog(dataSource);
+  }
 
   /** The viewer's events (an admin's: any user's) after `after`; without it, none and the newest id. */
   async page(
@@ -46,6 +51,8 @@ export class RealtimeEventService {
     options: { after?: string; first?: number; userId?: number },
   ): Promise<RecordedEventPage> {
     const userId = targetUserId(viewer, options.userId);
+    // Read your writes: what committed and is not numbered yet (for milliseconds after a commit) is numbered first.
+    await this.log.sequence();
     if (options.after === undefined)
       return { events: [], hasMore: false, lastId: await this.newestId(userId) };
     await this.assertResumable(userId, options.after);
@@ -54,17 +61,23 @@ export class RealtimeEventService {
 
   /**
    * Refuses a resume that may have lost events: a replayable one addressed to the user after `after` is older
-   * than the retention period, or was pruned. A user who had no event since `after` can always resume.
+   * than the retention period, or was pruned; or `after` is past the newest event there ever was (a client
+   * holding a cursor from before a restore would otherwise wait for ids that come to mean other events). A user
+   * who had no event since `after` can always resume.
    */
   async assertResumable(userId: number, after: string): Promise<void> {
-    const [{ expired }] = (await this.dataSource.query(
+    // Ids are drawn from the log's sequence only: one above its last value was never handed to anyone.
+    const [{ expired, ahead }] = (await this.dataSource.query(
       `SELECT EXISTS (SELECT 1 FROM event_outbox
                        WHERE recipient_ids @> ARRAY[$1::int] AND event_id > $2 AND event_name = ANY($4)
                          AND created_at < now() - make_interval(hours => $3))
            OR EXISTS (SELECT 1 FROM event_retention_marks WHERE user_id = $1 AND pruned_through > $2)
-           AS expired`,
+           AS expired,
+              $2::bigint > (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM event_outbox_event_id_seq)
+           AS ahead`,
       [userId, after, this.retentionHours, REPLAYABLE_EVENT_NAMES],
-    )) as { expired: boolean }[];
+    )) as { expired: boolean; ahead: boolean }[];
+    if (ahead) throw cursorAhead('after');
     if (expired) throw cursorExpired('after', this.retentionHours);
   }
 

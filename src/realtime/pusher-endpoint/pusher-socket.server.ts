@@ -298,6 +298,23 @@ export class PusherSocketServer {
     }
   }
 
+  /**
+   * After a break of the bus, presence changes and channel bindings announced meanwhile may be lost: connections
+   * holding a presence channel, or a private channel still waiting for its binding, are closed with 4200, so
+   * pusher-js reconnects at once and subscribes afresh. The others depend only on the event log and stay open.
+   */
+  busReconnected(): void {
+    for (const connection of [...this.bySocketId.values()]) {
+      const unbound = [...connection.channels].some(
+        (channel) => channel.startsWith('private-') && !connection.signedBy.has(channel),
+      );
+      if (!(connection.presence?.size || (unbound && this.limits.bindingWaitMs > 0))) continue;
+      for (const channel of [...connection.channels]) this.leave(connection, channel);
+      this.bySocketId.delete(connection.socketId);
+      connection.socket.close(CLOSE_RECONNECT, 'The server lost messages; reconnect');
+    }
+  }
+
   /** Closes every socket with a code that makes pusher-js reconnect (to another instance, or after a restart). */
   async close(): Promise<void> {
     for (const socket of this.wss.clients) socket.close(CLOSE_RECONNECT, 'Server shutting down');
