@@ -61,6 +61,8 @@ it('a SIGKILLed instance\u2019s users go offline within 30 s, and leave the pres
   const a = await createUser(survivor.client);
   const b: TestUser = await createUser(survivor.client);
   await sendMessage(survivor.client, a.token, b.id, 'hello');
+  // b has written to a: a may watch b.
+  await sendMessage(survivor.client, b.token, a.id, 'hello back');
   const watcher = new SubscriptionClient(survivor.url, a.token);
   await watcher.subscribe('presenceChanged', PRESENCE_CHANGED([b.id]));
   const channelWatcher = new LegacyPusherClient({
@@ -119,6 +121,8 @@ it('a typing indicator whose last call went to a SIGKILLed instance still ends, 
   });
   const typist = await createUser(survivor.client);
   const receiver = await createUser(survivor.client);
+  // Typing goes only to someone who has written to the typist.
+  await sendMessage(survivor.client, receiver.token, typist.id, 'hi');
   const listening = new SubscriptionClient(survivor.url, receiver.token);
   try {
     await listening.subscribe('typingChanged', 'subscription { typingChanged { userId typing } }');

@@ -41,6 +41,7 @@ async function contacts(): Promise<[TestUser, TestUser]> {
   const a = await createUser(first.client);
   const b = await createUser(first.client);
   await sendMessage(first.client, a.token, b.id, 'hello');
+  await sendMessage(first.client, b.token, a.id, 'hello back');
   return [a, b];
 }
 
@@ -142,6 +143,8 @@ it('typing calls spread over both instances: at most 2 events in 2 s, then one t
   if (!available) return;
   const typist = await createUser(first.client);
   const receiver = await createUser(first.client);
+  // Typing goes only to someone who has written to the typist.
+  await sendMessage(first.client, receiver.token, typist.id, 'hi');
   const gql = new SubscriptionClient(first.url, receiver.token);
   await gql.subscribe('typingChanged', 'subscription { typingChanged { userId typing } }');
   const pusherClient = legacy(second, receiver);

@@ -21,11 +21,12 @@ afterAll(async () => {
   await t.close();
 });
 
-/** Two users who have exchanged a message, so each may see the other's presence. */
+/** Two users who have written to each other, so each may see the other's presence. */
 async function contacts(): Promise<[TestUser, TestUser]> {
   const a = await createUser(t.client);
   const b = await createUser(t.client);
   await sendMessage(t.client, a.token, b.id, 'hello');
+  await sendMessage(t.client, b.token, a.id, 'hello back');
   return [a, b];
 }
 
@@ -87,6 +88,42 @@ describe('presence query', () => {
     expect(malformed.extensions?.code).toBe('BAD_USER_INPUT');
     const anonymous = await t.client.fails(PRESENCE, { ids: [a.id] });
     expect(anonymous.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('who may see whom', () => {
+  it('a message the viewer sent unlocks nothing; one from the user does, and admins see everyone', async () => {
+    const viewer = await createUser(t.client);
+    const target = await createUser(t.client);
+    // One unanswered "hi": anyone may message anyone.
+    await sendMessage(t.client, viewer.token, target.id, 'hi');
+    const query = await t.client.fails(PRESENCE, { ids: [target.id] }, viewer.token);
+    expect(query.extensions?.code).toBe('FORBIDDEN');
+    const watcher = new SubscriptionClient(t.url, viewer.token);
+    const auth = (token: string, channel: string) =>
+      fetch(`${t.url}/broadcasting/auth`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` },
+        body: new URLSearchParams({ socket_id: '123.456', channel_name: channel }),
+      });
+    try {
+      await watcher.subscribe('presenceChanged', PRESENCE_CHANGED([target.id]));
+      await eventually(() => expect(watcher.failures('presenceChanged')).toHaveLength(1));
+      expect(watcher.failures('presenceChanged')[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' } });
+      expect((await auth(viewer.token, presenceChannel(target.id))).status).toBe(403);
+      // The one who received the message may see its sender.
+      expect((await presenceOf(target, [viewer.id]))[0]?.userId).toBe(viewer.id);
+      expect((await auth(target.token, presenceChannel(viewer.id))).status).toBe(200);
+      // Once the target writes back, the viewer may see them too.
+      await sendMessage(t.client, target.token, viewer.id, 'hello');
+      expect((await presenceOf(viewer, [target.id]))[0]?.userId).toBe(target.id);
+      expect((await auth(viewer.token, presenceChannel(target.id))).status).toBe(200);
+      const admin = await loginAdmin(t.client);
+      const stranger = await createUser(t.client);
+      expect((await presenceOf(admin, [stranger.id]))[0]?.userId).toBe(stranger.id);
+    } finally {
+      await watcher.close();
+    }
   });
 });
 
@@ -240,7 +277,7 @@ describe('Pusher presence channels', () => {
   it('another watcher of the same user is not shown: watching reveals nothing about the watcher', async () => {
     const [a, b] = await contacts();
     const c = await createUser(t.client);
-    await sendMessage(t.client, c.token, b.id, 'hi');
+    await sendMessage(t.client, b.token, c.id, 'hi');
     const first = legacy(a);
     const second = legacy(c);
     try {

@@ -1,5 +1,5 @@
 import { sendMessage } from '../fixtures/messages';
-import { createUser, type TestUser } from '../fixtures/users';
+import { createUser, loginAdmin, type TestUser } from '../fixtures/users';
 import { LegacyPusherClient, messageChannel } from '../support/legacy-pusher-client';
 import { TYPING } from '../support/presence';
 import { SubscriptionClient } from '../support/subscription-client';
@@ -45,6 +45,8 @@ const typing = (from: TestUser, to: TestUser) =>
 it('50 typing calls in 2 s send at most 2 events, then one typing: false, on GraphQL and Pusher alike', async () => {
   const typist = await createUser(t.client);
   const receiver = await createUser(t.client);
+  // Typing goes only to someone who has written to the typist.
+  await sendMessage(t.client, receiver.token, typist.id, 'hi');
   const view = await watch(receiver);
   try {
     // One call every 40 ms, as a client would on each keystroke, without waiting for the answers.
@@ -77,6 +79,8 @@ it('50 typing calls in 2 s send at most 2 events, then one typing: false, on Gra
 it('sending the message ends the indicator at once, and typing again starts it again', async () => {
   const typist = await createUser(t.client);
   const receiver = await createUser(t.client);
+  // Typing goes only to someone who has written to the typist.
+  await sendMessage(t.client, receiver.token, typist.id, 'hi');
   const view = await watch(receiver);
   try {
     await typing(typist, receiver);
@@ -101,6 +105,8 @@ it('sending the message ends the indicator at once, and typing again starts it a
 it('goes only to the receiver: the typist and a third user hear nothing', async () => {
   const typist = await createUser(t.client);
   const receiver = await createUser(t.client);
+  // Typing goes only to someone who has written to the typist.
+  await sendMessage(t.client, receiver.token, typist.id, 'hi');
   const third = await createUser(t.client);
   const views = await Promise.all([watch(typist), watch(third)]);
   const view = await watch(receiver);
@@ -115,6 +121,28 @@ it('goes only to the receiver: the typist and a third user hear nothing', async 
   } finally {
     await view.close();
     for (const other of views) await other.close();
+  }
+});
+
+it('refuses typing to someone who has not written to the typist, even after the typist wrote to them', async () => {
+  const typist = await createUser(t.client);
+  const stranger = await createUser(t.client);
+  const view = await watch(stranger);
+  try {
+    await sendMessage(t.client, typist.token, stranger.id, 'hi');
+    const refused = await t.client.fails(TYPING, { to: stranger.id }, typist.token);
+    expect(refused.extensions?.code).toBe('FORBIDDEN');
+    // The stranger, who received a message from the typist, may type back; an admin may type to anyone.
+    expect(await typing(stranger, typist)).toEqual({ typing: true });
+    const admin = await loginAdmin(t.client);
+    expect((await t.client.ok<{ typing: boolean }>(TYPING, { to: stranger.id }, admin.token)).typing).toBe(
+      true,
+    );
+    await eventually(() => expect(view.changes()).toEqual([{ userId: admin.id, typing: true }]));
+    await sleep(SETTLE_MS);
+    expect(view.changes()).toEqual([{ userId: admin.id, typing: true }]);
+  } finally {
+    await view.close();
   }
 });
 

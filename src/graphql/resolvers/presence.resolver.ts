@@ -9,7 +9,7 @@ import { CurrentViewer } from '../current-viewer';
 import { UserPresence } from '../types/user-presence.type';
 
 const WHO_MAY_SEE =
-  `At most ${MAX_PRESENCE_USER_IDS} ids, each of someone you have exchanged a message with (an admin: anyone); ` +
+  `At most ${MAX_PRESENCE_USER_IDS} ids, each of someone who has written to you (an admin: anyone); ` +
   'otherwise FORBIDDEN.';
 
 @Resolver()

@@ -19,7 +19,8 @@ export class TypingResolver {
     description:
       'Tells the other user you are typing (call it on every keystroke): they get typingChanged and the Pusher ' +
       'event Typing at most once every 2 s, and typing: false 5 s after your last call or when you send them a ' +
-      'message. Only to a user you may message; never stored. Always true. Throttled per typist ' +
+      'message. Only to a user who has written to you (an admin: anyone), FORBIDDEN otherwise; never stored. ' +
+      'Always true. Throttled per typist ' +
       '(TOO_MANY_REQUESTS, `retryAfter`).',
   })
   typing(

@@ -3,8 +3,9 @@ import { forbidden } from '../../errors';
 import { isAdmin, type Viewer } from '../../services/viewer';
 
 /**
- * Whose presence a viewer may see: their own, that of anyone they have exchanged a message with (either way), and,
- * for an admin, everyone's. One query for the whole list.
+ * Whose presence a viewer may see: their own, that of anyone who has written to them, and, for an admin, everyone's.
+ * A message the viewer sent does not count: anyone may message anyone, so one unanswered "hi" must not unlock a
+ * stranger's presence. One query for the whole list.
  */
 export async function watchableUsers(
   dataSource: DataSource,
@@ -16,9 +17,7 @@ export async function watchableUsers(
   const allowed = new Set(userIds.filter((id) => id === viewer.user.id));
   if (others.length === 0) return allowed;
   const rows: { user_id: number }[] = await dataSource.query(
-    `SELECT receiver_id AS user_id FROM messages WHERE sender_id = $1 AND receiver_id = ANY($2::int[])
-     UNION
-     SELECT sender_id AS user_id FROM messages WHERE receiver_id = $1 AND sender_id = ANY($2::int[])`,
+    'SELECT DISTINCT sender_id AS user_id FROM messages WHERE receiver_id = $1 AND sender_id = ANY($2::int[])',
     [viewer.user.id, others],
   );
   for (const row of rows) allowed.add(Number(row.user_id));
@@ -57,7 +56,7 @@ export async function assertMayWatch(
   const refused = userIds.filter((id) => !allowed.has(id));
   if (refused.length > 0) {
     throw forbidden(
-      `You may only see the presence of people you have exchanged messages with (not ${refused.join(', ')}).`,
+      `You may only see the presence of people who have written to you (not ${refused.join(', ')}).`,
     );
   }
 }

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { User } from '../../entities';
-import { badInput, notFound } from '../../errors';
+import { badInput, forbidden, notFound } from '../../errors';
 import type { TypingChange } from '../../events/shared-bus';
 import type { Throttles } from '../../http/throttles';
 import type { Logger } from '../../logger';
 import { countAttempt } from '../../services/attempts';
 import type { Viewer } from '../../services/viewer';
+import { watchableUsers } from '../presence/presence-visibility';
 import type { TypingState } from './typing-state';
 
 export interface TypingTiming {
@@ -22,7 +23,7 @@ export const DEFAULT_TYPING_TIMING: TypingTiming = { windowMs: 2000, idleMs: 500
 const WATCHDOG_GRACE_MS = 1000;
 
 /**
- * Typing indicators, never stored: between two users who may message each other (as `sendMessage` allows), at most
+ * Typing indicators, never stored: to a user who has written to the typist (presence's rule), at most
  * one event per pair and window whichever instances the calls reach, and an end when the typist stops or sends.
  */
 export class TypingService {
@@ -47,6 +48,10 @@ export class TypingService {
     if (receiverId === typistId) throw badInput('otherUserId', 'you cannot type to yourself.');
     if (!(await this.dataSource.getRepository(User).existsBy({ id: receiverId }))) {
       throw notFound('User', receiverId);
+    }
+    // The rule of presence: only to someone who has written to the typist (or as an admin), never to a stranger.
+    if (!(await watchableUsers(this.dataSource, viewer, [receiverId])).has(receiverId)) {
+      throw forbidden('You may only type to people who have written to you.');
     }
     const pair = `${typistId}:${receiverId}`;
     const token = randomUUID();
