@@ -101,6 +101,8 @@ it('one NOT_FOUND among message, notification and user leaves the other fields t
 it('normalizes the badge, the chat list, presence and typing with no type policies', async () => {
   const a = await createUser(t.client);
   const b = await createUser(t.client);
+  // b wrote first, so a may type to b; a's reply lets b see a's presence.
+  await sendMessage(t.client, b.token, a.id, 'hi');
   await sendMessage(t.client, a.token, b.id, 'hello');
   const { client, cache, ws } = open(b);
   const ready = connected(ws);

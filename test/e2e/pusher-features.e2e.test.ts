@@ -100,6 +100,7 @@ async function pair(): Promise<[TestUser, TestUser]> {
   const a = await createUser(first.client);
   const b = await createUser(first.client);
   await sendMessage(first.client, a.token, b.id, 'hello');
+  await sendMessage(first.client, b.token, a.id, 'hello back');
   return [a, b];
 }
 
@@ -137,9 +138,9 @@ describe('client events', () => {
   it("Echo's whisper reaches the members allowed to see the sender, on both instances, never the sender", async () => {
     if (!available) return;
     const [a, b] = await pair();
-    // c talks with b, not with a: c may watch b's channel, but a's whispers are not for c.
+    // b has written to c, a has not: c may watch b's channel, but a's whispers are not for c.
     const c = await createUser(first.client);
-    await sendMessage(first.client, c.token, b.id, 'hi b');
+    await sendMessage(first.client, b.token, c.id, 'hi c');
     const heard: Record<string, unknown[]> = { a: [], b: [], c: [] };
     const joined = (name: string, client: Echo<'pusher'>) =>
       new Promise<void>((resolve) =>
