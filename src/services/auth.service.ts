@@ -303,7 +303,7 @@ export class AuthService {
   private async issueTokens(
     manager: EntityManager,
     user: User,
-    session: Pick<AuthSession, 'id' | 'tokenGeneration'>,
+    session: Pick<AuthSession, 'id' | 'tokenGeneration' | 'createdAt'>,
     options: TokenOptions = {},
   ): Promise<AuthResult> {
     const sessionId = session.id;
@@ -316,7 +316,14 @@ export class AuthService {
         usedAt: null,
       }),
     );
-    const expiresIn = options.accessTokenTtlSeconds ?? this.signer.accessTokenTtlSeconds;
+    // A long-lived (legacy) token never claims to outlive the session's absolute lifetime, which ends it anyway.
+    const sessionLeft = Math.floor(
+      (session.createdAt.getTime() + this.sessionMaxAgeSeconds * 1000 - Date.now()) / 1000,
+    );
+    const expiresIn =
+      options.accessTokenTtlSeconds === undefined
+        ? this.signer.accessTokenTtlSeconds
+        : Math.max(1, Math.min(options.accessTokenTtlSeconds, sessionLeft));
     const accessToken = await this.signer.signAccessToken(
       { userId: user.id, sessionId, generation: session.tokenGeneration },
       expiresIn,
