@@ -22,6 +22,7 @@ import { Throttles } from './http/throttles';
 import type { Logger } from './logger';
 import { Metrics } from './metrics/metrics';
 import { createRealtimePubSub } from './realtime/topics';
+import { watchSessionChanges } from './composition/session-cache';
 import { ensureAdminAccount } from './services/admin-account';
 import { createServices, type Services } from './services/services';
 import { withTimeout } from './timeout';
@@ -112,7 +113,12 @@ export async function startServer(
     stops.add('throttles', () => throttles.close());
     const services = createServices(
       dataSource,
-      { ...config, jwtSecret, eventRetentionHours: config.outbox.retentionHours },
+      {
+        ...config,
+        jwtSecret,
+        eventRetentionHours: config.outbox.retentionHours,
+        sessionCacheTtlMs: config.sessionCacheTtlMs,
+      },
       {
         revoked: (revocation) => {
           bus.publish('sessions-revoked', revocation).catch((error: unknown) => {
@@ -122,6 +128,7 @@ export async function startServer(
       },
       throttles,
     );
+    await watchSessionChanges(dataSource, bus, services.auth, logger);
     if (await ensureAdminAccount(dataSource, services.users, services.hasher, config.admin)) {
       logger.info({ email: config.admin?.email }, 'created the first admin account');
     }

@@ -49,6 +49,11 @@ export interface Config {
   readonly sessionMaxAgeSeconds: number;
   /** How often the sessions holding sockets on this instance are re-checked, in case a revocation notice was lost. */
   readonly sessionRecheckSeconds: number;
+  /**
+   * How long a session read by `authenticate` may be answered from memory, in ms (0: always read). Every change
+   * of the user or their sessions forgets it at once, on every instance; this bounds a notice lost on the way.
+   */
+  readonly sessionCacheTtlMs: number;
   readonly outbox: {
     /** Pusher attempts before an event is set aside as dead, so it no longer holds back later ones. */
     readonly maxAttempts: number;
@@ -409,6 +414,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     sessionMaxAgeSeconds: read.integer('SESSION_MAX_AGE', 30 * 86400, 60, 10 * 365 * 86400),
     sessionRecheckSeconds: read.integer('SESSION_RECHECK_INTERVAL', 30, 1, 3600),
+    sessionCacheTtlMs: read.integer('SESSION_CACHE_TTL_MS', 1000, 0, 1000),
     outbox: {
       maxAttempts: read.integer('OUTBOX_MAX_ATTEMPTS', 10, 1, 1000),
       // OUTBOX_RETENTION_HOURS is the setting's name before events became replayable; it is still read.

@@ -71,6 +71,8 @@ export interface PusherCensusReply {
 export interface BusMessages {
   /** The event log reached this id: readers read now rather than at their next poll. */
   'event-log': { readonly head: string };
+  /** Users whose row or sessions changed: every instance forgets what its session cache holds of them. */
+  'sessions-changed': { readonly userIds: readonly number[] };
   /** Sessions that ended: their sockets must close. */
   'sessions-revoked': SessionRevocation;
   /** An event for built-in Pusher endpoint clients. */

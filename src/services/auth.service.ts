@@ -8,6 +8,7 @@ import type { Throttles } from '../http/throttles';
 import { countAttempt } from './attempts';
 import { LoginThrottle } from './login-throttle';
 import type { PasswordHasher } from './password-hasher';
+import { SessionCache } from './session-cache';
 import { revokeSessions } from './session-revocation';
 import { TokenSigner } from './token-signer';
 import { normalizeEmail, type UserService } from './user.service';
@@ -53,6 +54,7 @@ export class AuthService {
   /** Verified against when an email is unknown, so that answer costs one argon2 verification like the others. */
   private dummyHash: Promise<string> | undefined;
   private readonly loginThrottle: LoginThrottle;
+  private readonly sessions: SessionCache<SessionRow>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -63,8 +65,20 @@ export class AuthService {
     private readonly notices: SessionNotices,
     private readonly throttles: Throttles,
     private readonly sessionMaxAgeSeconds = DEFAULT_SESSION_MAX_AGE_SECONDS,
+    sessionCacheTtlMs = 0,
   ) {
     this.loginThrottle = new LoginThrottle(throttles);
+    this.sessions = new SessionCache<SessionRow>(sessionCacheTtlMs);
+  }
+
+  /** Forgets what the session cache holds of these users: their row or a session of theirs changed. */
+  forgetSessions(userIds: readonly number[]): void {
+    this.sessions.forgetUsers(userIds);
+  }
+
+  /** Forgets the whole session cache (the notices of changes may have been lost). */
+  clearSessionCache(): void {
+    this.sessions.clear();
   }
 
   /** Creates an account and logs it in; throttled per client address (`client`). */
@@ -228,6 +242,13 @@ export class AuthService {
   async authenticate(accessToken: string): Promise<Viewer> {
     const claims = await this.signer.verifyAccessToken(accessToken);
     if ('refused' in claims) throw unauthenticated(`Access token refused: ${claims.refused}.`);
+    const cached = this.sessions.get(claims.sessionId);
+    if (cached !== undefined) {
+      // A cached row only lets a request through; anything else is read again, as a change may be newer.
+      const viewer = this.viewerFrom(claims, cached);
+      if ('viewer' in viewer) return viewer.viewer;
+    }
+    const begun = this.sessions.begin();
     // The hottest read of all (every request): one statement, and rows hydrated without a query builder.
     const [row] = (await this.dataSource.query(
       `SELECT s.user_id AS session_user_id, s.revoked_at AS session_revoked_at,
@@ -236,6 +257,17 @@ export class AuthService {
         WHERE s.session_id = $1`,
       [claims.sessionId],
     )) as SessionRow[];
+    const viewer = this.viewerFrom(claims, row);
+    if ('refused' in viewer) throw unauthenticated(viewer.refused);
+    this.sessions.set(claims.sessionId, row.session_user_id, row, begun);
+    return viewer.viewer;
+  }
+
+  /** The viewer a session row stands for under these claims, or why the token is refused. */
+  private viewerFrom(
+    claims: { readonly sessionId: string; readonly userId: number; readonly generation?: number },
+    row: SessionRow | undefined,
+  ): { viewer: Viewer } | { refused: string } {
     const session =
       row === undefined
         ? undefined
@@ -245,17 +277,20 @@ export class AuthService {
             revokedAt: row.session_revoked_at,
             createdAt: row.session_created_at,
             tokenGeneration: row.session_token_generation,
+            // A new entity per request, so no resolver shares (or changes) another's.
             user: hydrate<User>(this.dataSource.getMetadata(User), row),
           };
     if (!session?.user || session.userId !== claims.userId || session.revokedAt !== null) {
-      throw unauthenticated('Access token refused: the session has ended.');
+      return { refused: 'Access token refused: the session has ended.' };
     }
-    if (session.user.status === UserStatus.BANNED) throw unauthenticated(`Access token refused: ${BANNED}`);
-    if (this.isTooOld(session)) throw unauthenticated(`Access token refused: ${SESSION_TOO_OLD}.`);
+    if (session.user.status === UserStatus.BANNED) return { refused: `Access token refused: ${BANNED}` };
+    if (this.isTooOld(session)) return { refused: `Access token refused: ${SESSION_TOO_OLD}.` };
     if (session.tokenGeneration !== (claims.generation ?? 0)) {
-      throw unauthenticated('Access token refused: it was replaced by a refreshed one.');
+      return { refused: 'Access token refused: it was replaced by a refreshed one.' };
     }
-    return { user: session.user, sessionId: session.id, tokenGeneration: session.tokenGeneration };
+    return {
+      viewer: { user: session.user, sessionId: session.id, tokenGeneration: session.tokenGeneration },
+    };
   }
 
   /**

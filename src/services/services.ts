@@ -25,6 +25,8 @@ export interface ServiceSettings {
   readonly refreshTokenTtlSeconds: number;
   /** Sessions older than this are refused; 30 days when not given. */
   readonly sessionMaxAgeSeconds?: number;
+  /** How long `authenticate` may answer from its cache of sessions (0: never); 0 when not given. */
+  readonly sessionCacheTtlMs?: number;
   /** How long events stay replayable; 72 hours when not given. */
   readonly eventRetentionHours?: number;
 }
@@ -50,6 +52,7 @@ export function createServices(
       notices,
       throttles,
       settings.sessionMaxAgeSeconds,
+      settings.sessionCacheTtlMs,
     ),
     users,
     messages: new MessageService(dataSource, throttles),

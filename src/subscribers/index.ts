@@ -1,5 +1,11 @@
 import { MessageSubscriber } from './message.subscriber';
 import { NotificationSubscriber } from './notification.subscriber';
+import { SessionChangeSubscriber } from './session-change.subscriber';
 import { TransactionSubscriber } from './transaction.subscriber';
 
-export const subscribers = [MessageSubscriber, NotificationSubscriber, TransactionSubscriber];
+export const subscribers = [
+  MessageSubscriber,
+  NotificationSubscriber,
+  TransactionSubscriber,
+  SessionChangeSubscriber,
+];

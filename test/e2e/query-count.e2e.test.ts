@@ -2,6 +2,7 @@ import { sendMessage } from '../fixtures/messages';
 import { createUser, type TestUser } from '../fixtures/users';
 import { QueryCounter } from '../support/query-counter';
 import { startTestServer, type TestServer } from '../support/test-server';
+import { eventually } from '../support/wait';
 
 const CONVERSATION = `query C($other: ID!, $first: Int) {
   conversation(otherUserId: $other, first: $first) { id sender { id name } receiver { id name } }
@@ -17,7 +18,8 @@ let b: TestUser;
 let partners: TestUser[];
 
 beforeAll(async () => {
-  t = await startTestServer({ queryLogger: counter });
+  // Every request authenticates from the database here, so counts do not depend on timing; the cache has its test.
+  t = await startTestServer({ queryLogger: counter, env: { SESSION_CACHE_TTL_MS: '0' } });
   a = await createUser(t.client);
   b = await createUser(t.client);
   for (let i = 0; i < 20; i++)
@@ -83,4 +85,28 @@ it('sends a message in five statements, one round trip each, the same whatever t
     'COMMIT',
   ]);
   expect(toFresh).toEqual(toBusy);
+});
+
+it('answers a session seen within SESSION_CACHE_TTL_MS from memory, and reads it again once it changed', async () => {
+  const cacheCounter = new QueryCounter();
+  const cached = await startTestServer({ queryLogger: cacheCounter, keepDatabase: true });
+  try {
+    const user = await createUser(cached.client);
+    const ME = '{ me { id name } }';
+    const statementsOfMe = async () => {
+      const before = cacheCounter.count;
+      const { me } = await cached.client.ok<{ me: { name: string } }>(ME, {}, user.token);
+      return { statements: cacheCounter.count - before, name: me.name };
+    };
+    // Two requests in a row: the second within the cache's second reads nothing (retried, should one be slow).
+    await eventually(async () => {
+      await statementsOfMe();
+      expect(await statementsOfMe()).toEqual({ statements: 0, name: user.name });
+    });
+    // A change of the user is forgotten at once: the very next request reads the row and sees it.
+    await cached.client.ok('mutation { updateProfile(input: { name: "Renamed" }) { id } }', {}, user.token);
+    expect(await statementsOfMe()).toEqual({ statements: 1, name: 'Renamed' });
+  } finally {
+    await cached.close();
+  }
 });
