@@ -20,6 +20,7 @@ export const toEvent = (row: LogRow): RealtimeEvent => ({
   createdAt: new Date(row.created_at).toISOString(),
 });
 
+const PRUNE_BATCH = 5000;
 /** How many staged events one sequencing moves into the log at most. */
 const SEQUENCE_BATCH = 5000;
 
@@ -80,22 +81,30 @@ export class EventLog {
    * CURSOR_EXPIRED; returns how many. Several instances may prune at once: each row goes once.
    */
   async prune(retentionHours: number, outsidePusher: boolean): Promise<number> {
-    const [{ count }] = (await this.dataSource.query(
-      `WITH pruned AS (
-         DELETE FROM event_outbox
-          WHERE created_at < now() - make_interval(hours => $1)
-            AND (NOT $3 OR dead_at IS NOT NULL
-                 OR event_id <= (SELECT coalesce(min(position), 0) FROM event_feed_partitions))
-         RETURNING event_id, event_name, recipient_ids),
-       marked AS (
-         INSERT INTO event_retention_marks (user_id, pruned_through)
-         SELECT recipient, max(event_id) FROM pruned, unnest(recipient_ids) AS recipient
-          WHERE event_name = ANY($2) GROUP BY recipient
-         ON CONFLICT (user_id) DO UPDATE
-            SET pruned_through = greatest(event_retention_marks.pruned_through, EXCLUDED.pruned_through))
-       SELECT count(*)::int AS count FROM pruned`,
-      [retentionHours, REPLAYABLE_EVENT_NAMES, outsidePusher],
-    )) as { count: number }[];
-    return count;
+    let total = 0;
+    // In batches, so each statement stays short (DATABASE_STATEMENT_TIMEOUT) however much is due.
+    for (;;) {
+      const [{ count }] = (await this.dataSource.query(
+        `WITH pruned AS (
+           DELETE FROM event_outbox
+            WHERE event_id IN (
+              SELECT event_id FROM event_outbox
+               WHERE created_at < now() - make_interval(hours => $1)
+                 AND (NOT $3 OR dead_at IS NOT NULL
+                      OR event_id <= (SELECT coalesce(min(position), 0) FROM event_feed_partitions))
+               ORDER BY event_id LIMIT $4)
+           RETURNING event_id, event_name, recipient_ids),
+         marked AS (
+           INSERT INTO event_retention_marks (user_id, pruned_through)
+           SELECT recipient, max(event_id) FROM pruned, unnest(recipient_ids) AS recipient
+            WHERE event_name = ANY($2) GROUP BY recipient
+           ON CONFLICT (user_id) DO UPDATE
+              SET pruned_through = greatest(event_retention_marks.pruned_through, EXCLUDED.pruned_through))
+         SELECT count(*)::int AS count FROM pruned`,
+        [retentionHours, REPLAYABLE_EVENT_NAMES, outsidePusher, PRUNE_BATCH],
+      )) as { count: number }[];
+      total += count;
+      if (count < PRUNE_BATCH) return total;
+    }
   }
 }

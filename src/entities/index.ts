@@ -1,4 +1,5 @@
 import { AuthSession } from './auth-session';
+import { EventRecipient } from './event-recipient';
 import { EventRetentionMark } from './event-retention-mark';
 import { FeedPartition } from './feed-partition';
 import { LegacyImportMark } from './legacy-import-mark';
@@ -13,6 +14,7 @@ import { User } from './user';
 
 export {
   AuthSession,
+  EventRecipient,
   EventRetentionMark,
   FeedPartition,
   LegacyImportMark,
@@ -40,4 +42,5 @@ export const entities = [
   EventRetentionMark,
   FeedPartition,
   LegacyImportMark,
+  EventRecipient,
 ];

@@ -1,14 +1,12 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * The event log: a committed real-time event, numbered in the order it became visible (see `PendingEvent`, and
  * `src/delivery/event-log.ts`). Every instance reads it from its own position for its own sockets; the outside
  * Pusher service is fed from it by partition (`FeedPartition`). Rows are kept for a retention period (replay by
- * event id).
+ * event id; a user's are found through `EventRecipient`).
  */
 @Entity({ name: 'event_outbox' })
-// A GIN index on recipient_ids (created by its migration; TypeORM cannot declare one) finds a user's events to replay.
-@Index('IDX_event_outbox_recipients', { synchronize: false })
 export class OutboxEvent {
   // bigint arrives from pg as a string; ids only order and identify rows here. Drawn when the row is sequenced.
   @PrimaryGeneratedColumn({ name: 'event_id', type: 'bigint' })

@@ -31,8 +31,9 @@ interface EventRow {
 }
 
 /**
- * The catch-up of a client that was away: the events addressed to a user after an event id, from the outbox,
- * which keeps them `retentionHours`. An id is only a position: whose event it was, or whether it exists, changes
+ * The catch-up of a client that was away: the events addressed to a user after an event id, from the log, which
+ * keeps them `retentionHours`, found through `event_recipients` by (user, id) in order: a page costs what it
+ * returns, whatever other users' events the log holds. An id is only a position: whose event it was, or whether it exists, changes
  * nothing in the answer.
  */
 export class RealtimeEventService {
@@ -68,9 +69,9 @@ export class RealtimeEventService {
   async assertResumable(userId: number, after: string): Promise<void> {
     // Ids are drawn from the log's sequence only: one above its last value was never handed to anyone.
     const [{ expired, ahead }] = (await this.dataSource.query(
-      `SELECT EXISTS (SELECT 1 FROM event_outbox
-                       WHERE recipient_ids @> ARRAY[$1::int] AND event_id > $2 AND event_name = ANY($4)
-                         AND created_at < now() - make_interval(hours => $3))
+      `SELECT EXISTS (SELECT 1 FROM event_recipients AS r JOIN event_outbox AS e USING (event_id)
+                       WHERE r.user_id = $1 AND r.event_id > $2 AND e.event_name = ANY($4)
+                         AND e.created_at < now() - make_interval(hours => $3))
            OR EXISTS (SELECT 1 FROM event_retention_marks WHERE user_id = $1 AND pruned_through > $2)
            AS expired,
               $2::bigint > (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM event_outbox_event_id_seq)
@@ -84,9 +85,10 @@ export class RealtimeEventService {
   /** Up to `first` events after `after`, oldest first; call `assertResumable` first. */
   async read(userId: number, after: string, first: number): Promise<RecordedEventPage> {
     const rows = (await this.dataSource.query(
-      `SELECT event_id, event_name, payload, created_at FROM event_outbox
-        WHERE recipient_ids @> ARRAY[$1::int] AND event_id > $2 AND event_name = ANY($3)
-        ORDER BY event_id
+      `SELECT e.event_id, e.event_name, e.payload, e.created_at
+         FROM event_recipients AS r JOIN event_outbox AS e USING (event_id)
+        WHERE r.user_id = $1 AND r.event_id > $2 AND e.event_name = ANY($3)
+        ORDER BY r.event_id
         LIMIT $4`,
       [userId, after, REPLAYABLE_EVENT_NAMES, first + 1],
     )) as EventRow[];
@@ -107,11 +109,10 @@ export class RealtimeEventService {
   async newestId(userId: number): Promise<string> {
     const [{ id }] = (await this.dataSource.query(
       `SELECT greatest(
-                (SELECT max(event_id) FROM event_outbox
-                  WHERE recipient_ids @> ARRAY[$1::int] AND event_name = ANY($2)),
+                (SELECT max(event_id) FROM event_recipients WHERE user_id = $1),
                 (SELECT pruned_through FROM event_retention_marks WHERE user_id = $1),
                 0)::text AS id`,
-      [userId, REPLAYABLE_EVENT_NAMES],
+      [userId],
     )) as { id: string }[];
     return id;
   }

@@ -63,7 +63,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await database.dataSource.query(
-    'TRUNCATE event_outbox, event_outbox_pending, event_retention_marks, event_feed_partitions',
+    'TRUNCATE event_recipients, event_outbox, event_outbox_pending, event_retention_marks, event_feed_partitions',
   );
 });
 afterEach(async () => {

@@ -121,7 +121,8 @@ function listSize(field: FieldNode, definition: GraphQLField<unknown, unknown>):
 
 /**
  * A static estimate: each field costs 1, and whatever a list field selects counts once per item it may return
- * (its `first` argument, or the default page size).
+ * (its `first` argument, or the default page size). A page object with a `first` (e.g. `realtimeEvents`) hands
+ * it down to the lists it holds.
  */
 function costOf(
   set: SelectionSetNode,
@@ -129,6 +130,7 @@ function costOf(
   fragments: Fragments,
   limit: number,
   visits: Visits,
+  pageSize?: number,
 ): number {
   const parent = getNamedType(type);
   if (!isObjectType(parent) && !isInterfaceType(parent)) return 0;
@@ -139,8 +141,17 @@ function costOf(
     if (!definition) continue;
     let cost = 1;
     if (field.selectionSet) {
-      const inner = costOf(field.selectionSet, definition.type, fragments, limit, visits);
-      const many = isListType(getNullableType(definition.type)) ? listSize(field, definition) : 1;
+      const isList = isListType(getNullableType(definition.type));
+      const paged = definition.args.some((arg) => arg.name === 'first');
+      const inner = costOf(
+        field.selectionSet,
+        definition.type,
+        fragments,
+        limit,
+        visits,
+        !isList && paged ? listSize(field, definition) : undefined,
+      );
+      const many = isList ? (paged || pageSize === undefined ? listSize(field, definition) : pageSize) : 1;
       cost += inner * many;
     }
     total += cost;
