@@ -218,14 +218,18 @@ describe('the resumable subscription', () => {
   it('without after streams live events only; the four older subscriptions keep working beside it', async () => {
     const a = await createUser(t.client);
     const b = await createUser(t.client);
-    await sendMany(a, b, 2, 'before');
     const client = new SubscriptionClient(t.url, b.token);
     try {
-      await client.subscribe('realtimeEvents', RESUME(undefined));
       await client.subscribe('messageCreated', 'subscription { messageCreated { id } }');
+      const before = await sendMany(a, b, 2, 'before');
+      // Delivered by this instance before the live-only subscription starts: it must not get them.
+      await eventually(() => expect(client.results('messageCreated')).toHaveLength(2));
+      await client.subscribe('realtimeEvents', RESUME(undefined));
       const [live] = await sendMany(a, b, 1, 'live');
       await eventually(() => expect(client.results('realtimeEvents')).toHaveLength(1));
-      await eventually(() => expect(client.results('messageCreated')).toEqual([{ id: live }]));
+      await eventually(() =>
+        expect(client.results('messageCreated')).toEqual([...before, live].map((id) => ({ id }))),
+      );
       await sleep(SETTLE_MS);
       expect(messageIds(client.results<EventData>('realtimeEvents'))).toEqual([live]);
     } finally {
