@@ -2,7 +2,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { ValidationError } from 'class-validator';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
-import { QueryFailedError } from 'typeorm';
+import { UNSTORABLE_TEXT_MESSAGE, unstorableText } from '../database/unstorable-text';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 
@@ -33,14 +33,6 @@ function describe(errors: ValidationError[], prefix = ''): { field: string; mess
     }));
     return [...own, ...describe(error.children ?? [], `${field}.`)];
   });
-}
-
-/**
- * Whether PostgreSQL refused a string it cannot store (SQLSTATE 22021, e.g. a NUL character): the client's input,
- * in any argument, not a fault of the server.
- */
-function unstorableText(error: unknown): boolean {
-  return error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '22021';
 }
 
 /**
@@ -91,7 +83,7 @@ function formatWith(logger: Logger, exposeInternals: boolean) {
     }
     if (unstorableText(original)) {
       return {
-        message: 'Text must not contain NUL (\\u0000) characters.',
+        message: UNSTORABLE_TEXT_MESSAGE,
         locations: formatted.locations,
         path: formatted.path,
         extensions: { code: 'BAD_USER_INPUT' },

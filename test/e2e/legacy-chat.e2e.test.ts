@@ -343,6 +343,10 @@ describe('who may do what in the chat', () => {
       ['GET', '/chat/between', { other_id: bob.id, before: 'yesterday-ish' }],
       ['GET', '/chat/between/count', { other_id: bob.id, status: 'hidden' }],
       ['GET', '/chat/lastest', { before: 'not a date' }],
+      // Text PostgreSQL cannot store, and a date JavaScript reads but PostgreSQL cannot: the client's input.
+      ['POST', '/chat/create', { receiver_id: bob.id, detail: 'a\u0000b' }],
+      ['GET', '/chat/between', { other_id: bob.id, before: '-271821-04-20T00:00:00Z' }],
+      ['GET', '/chat/lastest', { before: '-271821-04-20T00:00:00Z' }],
     ];
     for (const [method, path, fields] of cases) {
       const answer =

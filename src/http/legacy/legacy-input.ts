@@ -69,7 +69,10 @@ export function dateTime(value: string, name: string): Date {
   const trimmed = value.trim();
   const local = DATE_TIME.exec(trimmed);
   const date = local ? new Date(`${local[1]}T${local[2] ?? '00:00'}Z`) : new Date(trimmed);
-  if (Number.isNaN(date.getTime())) throw badInput(name, `"${value}" is not a date-time.`);
+  // PostgreSQL's timestamps begin in 4713 BC; JavaScript reads years far before it. No row is older than year 1.
+  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1) {
+    throw badInput(name, `"${value}" is not a date-time.`);
+  }
   return date;
 }
 

@@ -6,7 +6,8 @@ import express, {
   type Response,
   Router,
 } from 'express';
-import { AppError } from '../../errors';
+import { UNSTORABLE_TEXT_MESSAGE, unstorableText } from '../../database/unstorable-text';
+import { AppError, badInput } from '../../errors';
 import type { Logger } from '../../logger';
 import type { AuthService } from '../../services/auth.service';
 import type { Viewer } from '../../services/viewer';
@@ -97,7 +98,9 @@ export function legacyRouter(
     let result: LegacyAnswer;
     try {
       result = await run(route, call);
-    } catch (error) {
+    } catch (caught) {
+      // As GraphQL answers it: text PostgreSQL cannot store is the client's input, not a fault of the server.
+      const error = unstorableText(caught) ? badInput('input', UNSTORABLE_TEXT_MESSAGE) : caught;
       if (!(error instanceof AppError)) throw error;
       if (error.code === 'TOO_MANY_REQUESTS') {
         res.set('Retry-After', String(error.extensions.retryAfter));
