@@ -133,7 +133,7 @@ export async function startServer(
       logger.info({ email: config.admin?.email }, 'created the first admin account');
     }
 
-    const pubSub = createRealtimePubSub();
+    const pubSub = createRealtimePubSub(config.sockets.graphqlWsMaxQueuedEvents);
     const schema = await createSchema(pubSub);
     const common = { app, httpServer, schema, services, throttles, metrics, config, logger, stops };
     const live = await buildLive({

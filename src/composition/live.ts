@@ -76,7 +76,7 @@ export async function buildLive(parts: LiveParts): Promise<Live> {
     await redis.connect();
     stops.add('presence Redis connection', () => redis.quit().then(() => undefined));
   }
-  const topics = new LiveTopics();
+  const topics = new LiveTopics(config.sockets.graphqlWsMaxQueuedEvents);
 
   const store = redis
     ? new RedisPresenceStore(redis, { prefix: config.redisPrefix, ...config.presence }, logger)

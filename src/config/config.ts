@@ -110,6 +110,11 @@ export interface SocketLimits {
   readonly maxChannelNameLength: number;
   readonly pusherMaxChannels: number;
   readonly graphqlWsMaxSubscriptions: number;
+  /**
+   * Events one graphql-ws subscription holds for a client that does not read; past it the socket is closed (1013)
+   * and the client reconnects, a resumable subscription resuming where it was.
+   */
+  readonly graphqlWsMaxQueuedEvents: number;
   /** Open sockets of both kinds per client IP address (the address TRUST_PROXY resolves). */
   readonly maxConnectionsPerIp: number;
   /**
@@ -405,6 +410,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxChannelNameLength: read.integer('CHANNEL_NAME_MAX_LENGTH', 200, 1, 10000),
       pusherMaxChannels: read.integer('PUSHER_MAX_CHANNELS', 100, 1, 100000),
       graphqlWsMaxSubscriptions: read.integer('GRAPHQL_WS_MAX_SUBSCRIPTIONS', 100, 1, 100000),
+      graphqlWsMaxQueuedEvents: read.integer('GRAPHQL_WS_MAX_QUEUED_EVENTS', 500, 1, 1000000),
       maxConnectionsPerIp: read.integer('SOCKET_MAX_CONNECTIONS_PER_IP', 100, 1, 1000000),
       maxUnauthenticatedPerIp: read.integer('SOCKET_MAX_UNAUTHENTICATED_PER_IP', 20, 1, 1000000),
       maxConnections: read.integer('SOCKET_MAX_CONNECTIONS', 20000, 1, 10000000),

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { GraphQLFormattedError, GraphQLSchema, ValidationRule } from 'graphql';
+import {
+  type ExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  subscribe as graphqlSubscribe,
+  type ValidationRule,
+} from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import { endsSession, type SessionRevocation } from '../events/session-notices';
@@ -16,9 +22,41 @@ import type { Viewer } from '../services/viewer';
 import { closeWithin } from './close-sockets';
 import { SessionRecheck } from './session-recheck';
 import type { SocketSlot } from './socket-slots';
+import { SubscriptionQueueFull } from './topics';
 
 /** graphql-ws closes with 4403 Forbidden when onConnect refuses; ended sessions get the same code. */
 const CLOSE_FORBIDDEN = 4403;
+/**
+ * Try Again Later: a subscription of the socket fell too far behind. graphql-ws clients reconnect from it, and a
+ * resumable `realtimeEvents` subscription resumes after the last event it handled, so nothing is lost.
+ */
+const CLOSE_FELL_BEHIND = 1013;
+/** A client that does not read never answers the close: it is cut off this long after. */
+const FELL_BEHIND_GRACE_MS = 1000;
+
+/**
+ * The events of a subscription, ending quietly when its queue overflowed (SubscriptionQueueFull), after `overflowed`
+ * has closed the socket; graphql-ws would otherwise take the error for a fault of the server (4500, not retried).
+ */
+function endingOnOverflow(
+  source: AsyncIterable<ExecutionResult>,
+  overflowed: () => void,
+): AsyncIterableIterator<ExecutionResult> {
+  const iterator = source[Symbol.asyncIterator]();
+  const ended: IteratorResult<ExecutionResult> = { done: true, value: undefined };
+  return {
+    next: () =>
+      iterator.next().catch((error: unknown) => {
+        if (!(error instanceof SubscriptionQueueFull)) throw error;
+        overflowed();
+        return ended;
+      }),
+    return: () => iterator.return?.() ?? Promise.resolve(ended),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
 
 /** What one socket may send and hold, and how often it must show it is alive; see SocketLimits in the config. */
 export interface GraphQLWebSocketLimits {
@@ -84,6 +122,8 @@ export class GraphQLWebSocketServer {
   private readonly recheck: SessionRecheck;
   /** Each socket's place in the per-client counts, until its connection_init is accepted. */
   private readonly slots = new WeakMap<WebSocket, SocketSlot>();
+  /** The socket each operation's context belongs to, so an overflowing subscription can close it. */
+  private readonly socketOfContext = new WeakMap<object, WebSocket>();
 
   constructor(private readonly options: GraphQLWebSocketOptions) {
     const limits = options.limits ?? DEFAULT_LIMITS;
@@ -107,7 +147,17 @@ export class GraphQLWebSocketServer {
         validate: validateWithLimits(options.validationRules ?? []),
         // Every subscriber sends the same few queries: one parsed document each, shared.
         parse: cachingParse(),
-        context: (ctx) => options.context(ctx.extra.viewer as Viewer, ctx.extra.client as string),
+        context: (ctx) => {
+          const context = options.context(ctx.extra.viewer as Viewer, ctx.extra.client as string);
+          this.socketOfContext.set(context, ctx.extra.socket);
+          return context;
+        },
+        subscribe: async (args) => {
+          const result = await graphqlSubscribe(args);
+          if (!(Symbol.asyncIterator in result)) return result;
+          const socket = this.socketOfContext.get(args.contextValue as object);
+          return endingOnOverflow(result, () => socket && this.fellBehind(socket));
+        },
         onConnect: async (ctx) => {
           const params = ctx.connectionParams ?? {};
           const token = bearerToken(params.authorization ?? params.Authorization);
@@ -211,6 +261,14 @@ export class GraphQLWebSocketServer {
       this.sockets.delete(socket);
       socket.close(CLOSE_FORBIDDEN, 'Forbidden');
     }
+  }
+
+  /** Closes a socket one of whose subscriptions fell too far behind, and cuts it off if it does not answer. */
+  private fellBehind(socket: WebSocket): void {
+    if (socket.readyState !== WebSocket.OPEN) return;
+    this.options.logger.debug('closing a graphql-ws socket whose client fell behind');
+    socket.close(CLOSE_FELL_BEHIND, 'Fell behind; reconnect and resume');
+    setTimeout(() => socket.terminate(), FELL_BEHIND_GRACE_MS).unref();
   }
 
   /** A WebSocket ping to every socket; one that has not answered within the timeout is dropped. */

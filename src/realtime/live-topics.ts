@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { PresenceChange, TypingChange } from '../events/shared-bus';
+import { DEFAULT_MAX_QUEUED_EVENTS, SubscriptionQueueFull } from './topics';
 
 /** GraphQL topics of what is never stored (presence, typing), each published per user. */
 export enum LiveTopic {
@@ -22,6 +23,9 @@ export class LiveTopics {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
   private readonly open = new Set<() => void>();
 
+  /** `maxQueued`: most changes one subscription holds for a client that does not read (SubscriptionQueueFull). */
+  constructor(private readonly maxQueued = DEFAULT_MAX_QUEUED_EVENTS) {}
+
   publish<T extends LiveTopic>(topic: T, userId: number | string, payload: LiveTopicPayloads[T]): void {
     this.emitter.emit(`${topic}:${userId}`, payload);
   }
@@ -34,11 +38,16 @@ export class LiveTopics {
     const queued: LiveTopicPayloads[T][] = [];
     let waiting: ((result: IteratorResult<LiveTopicPayloads[T]>) => void) | undefined;
     let done = false;
+    let overflowed = false;
+    const maxQueued = this.maxQueued;
     const listener = (payload: LiveTopicPayloads[T]) => {
       if (waiting) {
         const wake = waiting;
         waiting = undefined;
         wake({ done: false, value: payload });
+      } else if (queued.length >= maxQueued) {
+        end();
+        overflowed = true;
       } else {
         queued.push(payload);
       }
@@ -58,6 +67,10 @@ export class LiveTopics {
     this.open.add(end);
     return {
       next() {
+        if (overflowed) {
+          overflowed = false;
+          return Promise.reject(new SubscriptionQueueFull(maxQueued));
+        }
         if (done) return Promise.resolve({ done: true, value: undefined });
         const value = queued.shift();
         if (value !== undefined) return Promise.resolve({ done: false, value });

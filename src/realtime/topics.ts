@@ -24,6 +24,20 @@ export const TOPIC_OF: Record<RealtimeEventName, Topic> = {
 export type RealtimeTopics = { [T in Topic]: [userId: string, event: RealtimeEvent] };
 
 /**
+ * A subscription whose client stopped reading held as many events as it may: it ends with this error, and the
+ * graphql-ws server closes its socket with a code clients reconnect (and resume) from, instead of queueing on.
+ */
+export class SubscriptionQueueFull extends Error {
+  constructor(readonly limit: number) {
+    super(`The subscription fell ${limit} events behind; reconnect and resume.`);
+    this.name = 'SubscriptionQueueFull';
+  }
+}
+
+/** Most events one subscription holds before it is ended as SubscriptionQueueFull (GRAPHQL_WS_MAX_QUEUED_EVENTS). */
+export const DEFAULT_MAX_QUEUED_EVENTS = 500;
+
+/**
  * type-graphql's PubSub for one instance: `subscribe(topic, userId)` yields what `publish(topic, userId, event)`
  * sends. The iterator of `events.on` removes its listener when type-graphql ends it (client completes or
  * disconnects), so finished subscriptions hold nothing.
@@ -31,7 +45,7 @@ export type RealtimeTopics = { [T in Topic]: [userId: string, event: RealtimeEve
 export class RealtimePubSub {
   private readonly emitter = new EventEmitter();
 
-  constructor() {
+  constructor(private readonly maxQueued = DEFAULT_MAX_QUEUED_EVENTS) {
     // One listener per open subscription: many are normal, not a leak.
     this.emitter.setMaxListeners(0);
   }
@@ -45,7 +59,7 @@ export class RealtimePubSub {
    * `next` is waiting (an async generator would hold it until the next event).
    */
   subscribe(topic: Topic, userId?: unknown): AsyncIterableIterator<RealtimeEvent> {
-    return listen(this.emitter, `${topic}:${String(userId)}`);
+    return listen(this.emitter, `${topic}:${String(userId)}`, this.maxQueued);
   }
 
   /** Open subscriptions of a topic for a user (tests check that ended ones are freed). */
@@ -54,7 +68,7 @@ export class RealtimePubSub {
   }
 }
 
-export const createRealtimePubSub = () => new RealtimePubSub();
+export const createRealtimePubSub = (maxQueued?: number) => new RealtimePubSub(maxQueued);
 
 const ended = { done: true, value: undefined } as const;
 
@@ -62,10 +76,16 @@ const ended = { done: true, value: undefined } as const;
  * The events of one emitter name as an async iterator. Not `events.on`: it allocates two 2,048-slot queues per
  * iterator, 32 KiB for every open subscription, which made a graphql-ws socket cost 8 times a bare one.
  */
-function listen(emitter: EventEmitter, name: string): AsyncIterableIterator<RealtimeEvent> {
+function listen(
+  emitter: EventEmitter,
+  name: string,
+  maxQueued: number,
+): AsyncIterableIterator<RealtimeEvent> {
   const queued: RealtimeEvent[] = [];
   const waiting: ((result: IteratorResult<RealtimeEvent, undefined>) => void)[] = [];
   let done = false;
+  // Set once the queue is full: what was queued is dropped and the next read fails, so nothing grows on.
+  let overflowed = false;
   // The highest event id handed to this subscription: none goes to it twice.
   let last = 0n;
   const listener = (event: RealtimeEvent) => {
@@ -73,8 +93,13 @@ function listen(emitter: EventEmitter, name: string): AsyncIterableIterator<Real
     if (id <= last) return;
     last = id;
     const wake = waiting.shift();
-    if (wake) wake({ done: false, value: event });
-    else queued.push(event);
+    if (wake) return wake({ done: false, value: event });
+    if (queued.length >= maxQueued) {
+      finish();
+      overflowed = true;
+      return;
+    }
+    queued.push(event);
   };
   const finish = () => {
     if (done) return;
@@ -88,6 +113,10 @@ function listen(emitter: EventEmitter, name: string): AsyncIterableIterator<Real
     next() {
       const event = queued.shift();
       if (event !== undefined) return Promise.resolve({ done: false, value: event });
+      if (overflowed) {
+        overflowed = false;
+        return Promise.reject(new SubscriptionQueueFull(maxQueued));
+      }
       if (done) return Promise.resolve(ended);
       return new Promise((resolve) => waiting.push(resolve));
     },

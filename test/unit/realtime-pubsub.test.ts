@@ -1,5 +1,6 @@
 import { RealtimeEventName, type RealtimeEvent } from '../../src/events/realtime-event';
-import { RealtimePubSub, Topic } from '../../src/realtime/topics';
+import { LiveTopic, LiveTopics } from '../../src/realtime/live-topics';
+import { RealtimePubSub, SubscriptionQueueFull, Topic } from '../../src/realtime/topics';
 
 const event = (id: string): RealtimeEvent => ({
   id,
@@ -45,5 +46,27 @@ describe('RealtimePubSub', () => {
     pubSub.publish(Topic.MESSAGE_CREATED, '7', event('3'));
     pubSub.publish(Topic.MESSAGE_CREATED, '7', event('4'));
     expect((await waiting).value).toEqual(event('4'));
+  });
+});
+
+describe('bounded subscription queues', () => {
+  it('ends a subscription whose reader fell more than its limit behind, holding nothing', async () => {
+    const pubSub = new RealtimePubSub(2);
+    const mine = pubSub.subscribe(Topic.MESSAGE_CREATED, '7');
+    for (const id of ['1', '2', '3', '4']) pubSub.publish(Topic.MESSAGE_CREATED, '7', event(id));
+    expect(pubSub.listenerCount(Topic.MESSAGE_CREATED, '7')).toBe(0);
+    await expect(mine.next()).rejects.toBeInstanceOf(SubscriptionQueueFull);
+    expect(await mine.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('does the same for presence and typing changes', async () => {
+    const topics = new LiveTopics(1);
+    const mine = topics.subscribe(LiveTopic.TYPING_CHANGED, [7]);
+    for (const typing of [true, false, true]) {
+      topics.publish(LiveTopic.TYPING_CHANGED, 7, { typistId: 1, receiverId: 7, typing });
+    }
+    expect(topics.listenerCount(LiveTopic.TYPING_CHANGED, 7)).toBe(0);
+    await expect(mine.next()).rejects.toBeInstanceOf(SubscriptionQueueFull);
+    expect(await mine.next()).toEqual({ done: true, value: undefined });
   });
 });
