@@ -146,15 +146,9 @@ it("one instance's Redis link cut and restored: its graphql-ws and Pusher client
   cleanups.push(() => second.close());
   const a = await createUser(first.client);
   const b = await createUser(first.client);
-  // Someone who wrote to b: b may watch their presence.
-  await first.client.ok(SEND, { to: b.id, detail: 'hello' }, a.token);
   const start = await newestEventId(first.client, b.token);
   const legacy = pusherClient(second.server.port, second.url, b);
   await legacy.subscribe(messageChannel(b.id));
-  // A presence channel lives on the bus: its socket is made to reconnect once the bus is back.
-  const watcher = pusherClient(second.server.port, second.url, b);
-  await joinPresence(watcher, presenceChannel(a.id));
-  const socketBefore = watcher.pusher.connection.socket_id;
   const gql = graphqlClient(second.url, b);
   await gql.subscribe('messageCreated', 'subscription { messageCreated { id } }');
   await gql.subscribe('realtimeEvents', `subscription { realtimeEvents(after: "${start}") { id } }`);
@@ -165,6 +159,12 @@ it("one instance's Redis link cut and restored: its graphql-ws and Pusher client
       (await first.client.ok<{ sendMessage: { id: string } }>(SEND, { to: b.id, detail: label }, a.token))
         .sendMessage.id,
     );
+  // Someone who wrote to b: b may watch their presence.
+  await send('hello');
+  // A presence channel lives on the bus: its socket is made to reconnect once the bus is back.
+  const watcher = pusherClient(second.server.port, second.url, b);
+  await joinPresence(watcher, presenceChannel(a.id));
+  const socketBefore = watcher.pusher.connection.socket_id;
   await send('before the cut');
   await eventually(() => expect(idsOf(gql)).toEqual(sent));
   link.cut();
