@@ -69,4 +69,20 @@ describe('bounded subscription queues', () => {
     await expect(mine.next()).rejects.toBeInstanceOf(SubscriptionQueueFull);
     expect(await mine.next()).toEqual({ done: true, value: undefined });
   });
+
+  it('completes every open presence and typing subscription when the bus broke, freeing their listeners', async () => {
+    const topics = new LiveTopics();
+    const waiting = topics.subscribe(LiveTopic.PRESENCE_CHANGED, [7]);
+    const idle = topics.subscribe(LiveTopic.TYPING_CHANGED, [7, 8]);
+    const pending = waiting.next();
+    topics.interrupt();
+    expect(await pending).toEqual({ done: true, value: undefined });
+    expect(await idle.next()).toEqual({ done: true, value: undefined });
+    expect(topics.listenerCount(LiveTopic.PRESENCE_CHANGED, 7)).toBe(0);
+    expect(topics.listenerCount(LiveTopic.TYPING_CHANGED, 8)).toBe(0);
+    // One opened afterwards listens as usual.
+    const fresh = topics.subscribe(LiveTopic.TYPING_CHANGED, [7]);
+    topics.publish(LiveTopic.TYPING_CHANGED, 7, { typistId: 1, receiverId: 7, typing: true });
+    expect((await fresh.next()).value).toEqual({ typistId: 1, receiverId: 7, typing: true });
+  });
 });
