@@ -335,6 +335,24 @@ describe('a legacy database with users, conversations and notifications', () => 
     expect(late.stderr).toMatch(/^import:legacy: .*messages.* created since the last import/);
   }, 180_000);
 
+  it('two imports at once: one is the first import, the other waits and moves nothing', async () => {
+    if (!available) return;
+    const runs = await Promise.all([
+      runImport(dataDir, ['--from', legacy.url]),
+      runImport(dataDir, ['--from', legacy.url]),
+    ]);
+    // Embedded, the second is refused by the DATA_DIR lock; on PostgreSQL it waits, then runs as a delta.
+    expect(runs.filter((run) => run.stdout.includes('a first import'))).toHaveLength(1);
+    const other = runs.find((run) => !run.stdout.includes('a first import')) as Run;
+    if (ON_POSTGRES) {
+      expect(other.code).toBe(0);
+      expect(other.stdout).toContain('a delta run');
+      expect(summary(other, 'messages')[1]).toBe(0);
+    } else {
+      expect(other.code).toBe(1);
+    }
+  }, 120_000);
+
   it('--strict fails the whole run on a bad row, and changes nothing', async () => {
     if (!available) return;
     const run = await runImport(dataDir, ['--from', legacy.url, '--strict']);
