@@ -178,3 +178,33 @@ it('typing calls spread over both instances: at most 2 events in 2 s, then one t
     await gql.close();
   }
 }, 30_000);
+
+it('changes still arrive after Redis loses the presence version counter', async () => {
+  if (!available) return;
+  const [a, b] = await contacts();
+  const watcher = new SubscriptionClient(second.url, a.token);
+  const states = () => watcher.results<PresenceState>('presenceChanged').map((change) => change.online);
+  const redis = new Redis(SHARED_REDIS_URL);
+  let tab: SubscriptionClient | undefined;
+  try {
+    await watcher.subscribe('presenceChanged', PRESENCE_CHANGED([b.id]));
+    // The socket opens as the client is made: b comes online then.
+    tab = new SubscriptionClient(first.url, b.token);
+    await tab.subscribe('messageCreated', 'subscription { messageCreated { id } }');
+    await eventually(() => expect(states()).toEqual([true]));
+    await tab.close();
+    await eventually(() => expect(states()).toEqual([true, false]));
+    // As after a Redis restart without persistence, a failover or an eviction (this run's prefix only).
+    await redis.del(`${SHARED_REDIS_PREFIX}presence:version`);
+    tab = new SubscriptionClient(first.url, b.token);
+    await tab.subscribe('messageCreated', 'subscription { messageCreated { id } }');
+    await eventually(() => expect(states()).toEqual([true, false, true]));
+    expect(await online(second, a, b)).toBe(true);
+    await tab.close();
+    await eventually(() => expect(states()).toEqual([true, false, true, false]));
+  } finally {
+    redis.disconnect();
+    await tab?.close();
+    await watcher.close();
+  }
+});

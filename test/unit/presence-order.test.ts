@@ -53,4 +53,26 @@ describe('presence changes from several instances', () => {
       [2, true],
     ]);
   });
+
+  it('forgets a member some minutes after they went away, and still passes on their next change', async () => {
+    jest.useFakeTimers({ now: 0, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      const { bus, seen } = await receiver();
+      await bus.publish('presence-changed', change(10, true));
+      await bus.publish('presence-changed', change(11, false));
+      jest.setSystemTime(11 * 60 * 1000);
+      // Another member's change makes the receiver tidy up: member 7, away for 11 minutes, is forgotten.
+      await bus.publish('presence-changed', { ...change(1, true), member: '8' });
+      // Forgotten, a change with any version is new again (a reset store's versions start low).
+      await bus.publish('presence-changed', change(2, true));
+      expect(seen).toEqual([
+        [10, true],
+        [11, false],
+        [1, true],
+        [2, true],
+      ]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

@@ -161,15 +161,32 @@ export class PresenceService {
   }
 }
 
-/** The newest change each receiver has seen of each member, to drop what arrives late. */
+/** How long a receiver remembers a member who went away: late announcements arrive within moments, not minutes. */
+const FORGET_ABSENT_AFTER_MS = 10 * 60 * 1000;
+
+/**
+ * The newest change each receiver has seen of each member, to drop what arrives late. Members who went away are
+ * forgotten some minutes later, so what an instance remembers is bounded by who was around recently, not by everyone
+ * ever seen.
+ */
 class PresenceOrder {
-  private readonly latest = new Map<string, { version: number; present: boolean }>();
+  private readonly latest = new Map<string, { version: number; present: boolean; at: number }>();
+  private nextPrune = Date.now() + FORGET_ABSENT_AFTER_MS;
 
   accept(change: PresenceChange): boolean {
+    const now = Date.now();
+    if (now >= this.nextPrune) this.prune(now);
     const key = `${change.group}|${change.member}`;
     const last = this.latest.get(key);
     if (last !== undefined && change.version <= last.version) return false;
-    this.latest.set(key, { version: change.version, present: change.present });
+    this.latest.set(key, { version: change.version, present: change.present, at: now });
     return last === undefined || last.present !== change.present;
+  }
+
+  private prune(now: number): void {
+    this.nextPrune = now + FORGET_ABSENT_AFTER_MS;
+    for (const [key, last] of this.latest) {
+      if (!last.present && now - last.at >= FORGET_ABSENT_AFTER_MS) this.latest.delete(key);
+    }
   }
 }

@@ -9,24 +9,41 @@ import type { ExpiredMember, PresenceStore, PresenceStoreHandlers } from './pres
 //   holders:<entry>        set of the instances holding an entry; the member is present while it is not empty
 //   members:<group>        hash: member -> the info it joined with
 //   version                counter: the version of every change, in the order the changes happened
-const JOIN = `
+//
+// A version is never below Redis's clock in microseconds (NEXT_VERSION): were the counter lost (a restart without
+// persistence, a failover, an eviction, a flush), the next change still outranks every change before it, instead of
+// being dropped as old for as long as the counter takes to climb back. The clock is the epoch, the counter orders
+// changes within it.
+const NEXT_VERSION = `
+local function nextVersion(key)
+  local now = redis.call('TIME')
+  local floor = tonumber(now[1]) * 1000000 + tonumber(now[2])
+  local version = redis.call('INCR', key)
+  if version < floor then
+    redis.call('SET', key, string.format('%d', floor))
+    version = floor
+  end
+  return version
+end`;
+
+const JOIN = `${NEXT_VERSION}
 local added = redis.call('SADD', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
-if added == 1 and redis.call('SCARD', KEYS[1]) == 1 then return redis.call('INCR', KEYS[4]) end
+if added == 1 and redis.call('SCARD', KEYS[1]) == 1 then return nextVersion(KEYS[4]) end
 return 0`;
 
-const LEAVE = `
+const LEAVE = `${NEXT_VERSION}
 local removed = redis.call('SREM', KEYS[1], ARGV[1])
 redis.call('SREM', KEYS[2], ARGV[2])
 if removed == 1 and redis.call('SCARD', KEYS[1]) == 0 then
   redis.call('HDEL', KEYS[3], ARGV[3])
-  return redis.call('INCR', KEYS[4])
+  return nextVersion(KEYS[4])
 end
 return 0`;
 
 // Only the instance whose ZREM succeeds sweeps a dead one, so each member that leaves is reported once.
-const SWEEP = `
+const SWEEP = `${NEXT_VERSION}
 if redis.call('ZREM', KEYS[1], ARGV[2]) == 0 then return {} end
 local held = ARGV[1] .. 'held:' .. ARGV[2]
 local gone = {}
@@ -36,7 +53,7 @@ for _, entry in ipairs(redis.call('SMEMBERS', held)) do
     local bar = string.find(entry, '|', 1, true)
     redis.call('HDEL', ARGV[1] .. 'members:' .. string.sub(entry, 1, bar - 1), string.sub(entry, bar + 1))
     table.insert(gone, entry)
-    table.insert(gone, redis.call('INCR', ARGV[1] .. 'version'))
+    table.insert(gone, nextVersion(ARGV[1] .. 'version'))
   end
 end
 redis.call('DEL', held)
