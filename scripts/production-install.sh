@@ -35,6 +35,15 @@ case "${1:-}" in
     cp -R "$ROOT/dist" "$DEST/dist"
     cp "$ROOT/package.json" "$ROOT/package-lock.json" "$DEST/"
     cd "$DEST"
+    # The checkout's pre-scripts (prestart, preimport:legacy: build first) cannot run here, with no compiler config,
+    # and the build's clean step would delete the dist/ just copied: in the install, `npm start` and
+    # `npm run import:legacy` run the built tree as it is.
+    node -e '
+      const fs = require("fs");
+      const pkg = JSON.parse(fs.readFileSync("package.json", "utf8"));
+      for (const name of Object.keys(pkg.scripts ?? {})) if (name.startsWith("pre")) delete pkg.scripts[name];
+      fs.writeFileSync("package.json", JSON.stringify(pkg, null, 2) + "\n");
+    '
     # What runs in production is exactly `dependencies`: a runtime import left in devDependencies fails here.
     npm ci --omit=dev --no-audit --no-fund
     ;;

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -65,4 +65,23 @@ it('starts node dist/src/main.js from that install in production mode, answers /
     server.child.kill('SIGTERM');
   }
   expect(await server.exited).toEqual({ code: 0, signal: null });
+}, 120_000);
+
+it('npm run import:legacy and npm start in that install run the built tree, and leave it in place', async () => {
+  // In a checkout these scripts build first; an install has no compiler config, and the build's clean step would
+  // delete the dist/ it cannot rebuild.
+  const run = await promisify(execFile)('npm', ['run', '-s', 'import:legacy', '--', '--from', 'garbage'], {
+    cwd: installDir,
+    env: { PATH: process.env.PATH },
+  }).then(
+    () => ({ stderr: '' }),
+    (error: { stderr: string }) => error,
+  );
+  expect(run.stderr).toContain('import:legacy: --from is not a URL: garbage');
+  expect(existsSync(path.join(installDir, 'dist/src/main.js'))).toBe(true);
+  const scripts = JSON.parse(await readFile(path.join(installDir, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  expect(scripts.scripts.start).toBe('node dist/src/main.js');
+  expect(Object.keys(scripts.scripts).filter((name) => name.startsWith('pre'))).toEqual([]);
 }, 120_000);
