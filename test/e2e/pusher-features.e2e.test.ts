@@ -141,6 +141,8 @@ describe('client events', () => {
     // b has written to c, a has not: c may watch b's channel, but a's whispers are not for c.
     const c = await createUser(first.client);
     await sendMessage(first.client, b.token, c.id, 'hi c');
+    // c's unanswered message to a does not let c see a's presence, nor hear a's whispers.
+    await sendMessage(first.client, c.token, a.id, 'hi a');
     const heard: Record<string, unknown[]> = { a: [], b: [], c: [] };
     const joined = (name: string, client: Echo<'pusher'>) =>
       new Promise<void>((resolve) =>

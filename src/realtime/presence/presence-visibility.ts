@@ -26,7 +26,7 @@ export async function watchableUsers(
 
 /**
  * The reverse question: which of `viewerIds` may see the presence of `userId` (the same rule, from each viewer's
- * side: admins, and those who exchanged a message with the user). One query.
+ * side: admins, and those the user has written to; a viewer's own message to the user does not count). One query.
  */
 export async function whoMaySee(
   dataSource: DataSource,
@@ -39,8 +39,7 @@ export async function whoMaySee(
     `SELECT u.user_id FROM users u
       WHERE u.user_id = ANY($2::int[])
         AND (u.role = 'admin'
-             OR EXISTS (SELECT 1 FROM messages m WHERE m.sender_id = $1 AND m.receiver_id = u.user_id)
-             OR EXISTS (SELECT 1 FROM messages m WHERE m.receiver_id = $1 AND m.sender_id = u.user_id))`,
+             OR EXISTS (SELECT 1 FROM messages m WHERE m.sender_id = $1 AND m.receiver_id = u.user_id))`,
     [userId, ids],
   );
   return new Set(rows.map((row) => Number(row.user_id)));
