@@ -108,24 +108,29 @@ async function trySend(client: GraphQLClient, from: TestUser, to: TestUser, deta
 
 /**
  * The messages the database holds for a receiver (what was committed, whatever the clients saw), in the order of
- * their events in the log: commit order, which is not message id order when two instances write at once.
+ * their events in the log: commit order, which is not message id order when two instances write at once. A message
+ * committed just now may still have its event staged, numbered at the next sequencing (a wake-up or the poll), so
+ * this waits for the log to hold every committed message's event, once.
  */
 async function committed(receiver: TestUser): Promise<string[]> {
   const sql = new Client({ connectionString: SHARED_DATABASE_URL });
   await sql.connect();
   try {
-    const { rows } = await sql.query<{ id: string }>(
-      `SELECT (e.payload::json -> 'model' ->> 'message_id') AS id FROM event_outbox AS e
-        WHERE e.event_name = 'MessageCreated' AND e.recipient_ids @> ARRAY[$1::int] ORDER BY e.event_id`,
-      [Number(receiver.id)],
-    );
-    const { rows: stored } = await sql.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM messages WHERE receiver_id = $1',
-      [Number(receiver.id)],
-    );
-    // Every committed message has its event in the log, once.
-    expect(new Set(rows.map((row) => row.id)).size).toBe(stored[0].n);
-    return rows.map((row) => row.id);
+    return await eventually(async () => {
+      const { rows } = await sql.query<{ id: string }>(
+        `SELECT (e.payload::json -> 'model' ->> 'message_id') AS id FROM event_outbox AS e
+          WHERE e.event_name = 'MessageCreated' AND e.recipient_ids @> ARRAY[$1::int] ORDER BY e.event_id`,
+        [Number(receiver.id)],
+      );
+      const { rows: stored } = await sql.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM messages WHERE receiver_id = $1',
+        [Number(receiver.id)],
+      );
+      const ids = rows.map((row) => row.id);
+      expect(ids.length).toBe(stored[0].n);
+      expect(new Set(ids).size).toBe(ids.length);
+      return ids;
+    }, 10_000);
   } finally {
     await sql.end();
   }
