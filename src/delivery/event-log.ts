@@ -37,10 +37,14 @@ const SEQUENCE_BATCH = 5000;
 export class EventLog {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Numbers what was committed since the last sequencing; the newest id, and how many were added. */
-  async sequence(): Promise<{ head: string; added: number }> {
-    const [row] = (await this.dataSource.query('SELECT head::text, added FROM event_log_sequence($1)', [
+  /**
+   * Numbers what was committed since the last sequencing; the newest id, and how many were added. With `notice`,
+   * a sequencing that added events sends `NOTIFY event_log` with `notice` and the newest id, in the same statement.
+   */
+  async sequence(notice?: string): Promise<{ head: string; added: number }> {
+    const [row] = (await this.dataSource.query('SELECT head::text, added FROM event_log_sequence($1, $2)', [
       SEQUENCE_BATCH,
+      notice ?? null,
     ])) as { head: string; added: number }[];
     return row;
   }

@@ -85,16 +85,19 @@ export class LogReader {
     try {
       do {
         this.again = false;
+        let unread = true;
         if (this.sequenceAgain) {
           this.sequenceAgain = false;
-          const { head, added } = await this.log.sequence();
+          const { head, added } = await this.log.sequence(this.wakeUp.sequencingNotice);
           if (added > 0) {
             this.wakeUp.announce(head).catch((error: unknown) => {
               this.logger.warn({ err: error }, 'could not announce new events; other instances poll');
             });
           }
+          // Ids only grow: at the newest id there is nothing to read (an idle poll, a commit already read).
+          unread = BigInt(head) > BigInt(this.position);
         }
-        await this.read();
+        if (unread) await this.read();
         await this.chores();
       } while (this.again && !this.stopped);
     } catch (error) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { SharedBus } from '../events/shared-bus';
@@ -8,6 +9,11 @@ import type { Logger } from '../logger';
  * late delays delivery by at most the readers' poll interval, never loses anything.
  */
 export interface WakeUp {
+  /**
+   * What the sequencing itself sends with its `NOTIFY` when it added events (the wake-up over PostgreSQL), so that
+   * `announce` has nothing left to do; undefined for other wake-ups.
+   */
+  readonly sequencingNotice?: string;
   /** Tells every instance (this one included or not, it does not matter) that the log reached `head`. */
   announce(head: string): Promise<void>;
   /** Calls `handler` on every notice, and after the notice channel comes back from a break. */
@@ -41,8 +47,13 @@ export class BusWakeUp implements WakeUp {
 const CHANNEL = 'event_log';
 const RECONNECT_MS = 1000;
 
-/** A shared PostgreSQL without Redis: `NOTIFY`, heard on one connection of its own that `LISTEN`s. */
+/**
+ * A shared PostgreSQL without Redis: `NOTIFY`, sent by the sequencing that added events (`event_log_sequence`) and
+ * heard on one connection of its own that `LISTEN`s. An instance's own notices are ignored: its reader reads
+ * after its own sequencing anyway.
+ */
 export class PgWakeUp implements WakeUp {
+  readonly sequencingNotice = `${randomUUID()}:`;
   private client: Client | undefined;
   private closed = false;
   private handler: () => void = () => undefined;
@@ -54,9 +65,7 @@ export class PgWakeUp implements WakeUp {
     private readonly logger: Logger,
   ) {}
 
-  async announce(head: string): Promise<void> {
-    await this.dataSource.query('SELECT pg_notify($1, $2)', [CHANNEL, head]);
-  }
+  async announce(): Promise<void> {}
 
   async listen(handler: () => void): Promise<void> {
     this.handler = handler;
@@ -71,7 +80,9 @@ export class PgWakeUp implements WakeUp {
 
   private async connect(): Promise<void> {
     const client = new Client({ connectionString: this.databaseUrl });
-    client.on('notification', () => this.handler());
+    client.on('notification', (notice) => {
+      if (!notice.payload?.startsWith(this.sequencingNotice)) this.handler();
+    });
     const broken = (error?: Error) => {
       if (this.client !== client || this.closed) return;
       this.client = undefined;

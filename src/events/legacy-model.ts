@@ -21,6 +21,21 @@ export function legacyPayload(metadata: EntityMetadata, entity: ObjectLiteral): 
   return JSON.stringify({ model: toLegacyModel(metadata, entity), connection: null, queue: null });
 }
 
+/**
+ * The legacy payload of a row about to be inserted, in two parts around its id, which the insert draws: the id is
+ * the model's first key, so the row's payload is `head + id + tail`. `entity` carries 0 as its id.
+ */
+export function legacyPayloadAroundId(
+  metadata: EntityMetadata,
+  entity: ObjectLiteral,
+): { readonly head: string; readonly tail: string } {
+  const payload = legacyPayload(metadata, entity);
+  const head = `{"model":{"${metadata.columns[0].databaseName}":`;
+  if (!metadata.columns[0].isPrimary || !payload.startsWith(`${head}0,`))
+    throw new Error(`${metadata.name}: the payload does not start with its id 0`);
+  return { head, tail: payload.slice(head.length + 1) };
+}
+
 /** The entity a legacy payload describes, for GraphQL subscribers who get the same data as Pusher clients. */
 export function fromLegacyPayload<T extends ObjectLiteral>(metadata: EntityMetadata, payload: string): T {
   const { model } = JSON.parse(payload) as { model: Record<string, unknown> };

@@ -67,7 +67,7 @@ export const MAX_EVENT_DATA_BYTES = 10240;
  * Thrown inside the transaction, so the change rolls back with its event; the field named is the one whose encoded
  * value takes the most room (control characters grow sixfold once JSON-escaped).
  */
-function assertPusherSize(metadata: EntityMetadata, entity: ObjectLiteral, payload: string): void {
+export function assertPusherSize(metadata: EntityMetadata, entity: ObjectLiteral, payload: string): void {
   const size = Buffer.byteLength(payload, 'utf8');
   if (size <= MAX_EVENT_DATA_BYTES) return;
   const largest = metadata.columns
@@ -139,7 +139,12 @@ export function transactionEnded(dataSource: DataSource, queryRunner: QueryRunne
     open.delete(queryRunner);
   }
   if (!wrote.delete(queryRunner)) return;
-  if (committed) commitListeners.get(dataSource)?.();
+  if (committed) outboxCommitted(dataSource);
+}
+
+/** Tells the relay of a commit that staged events outside a TypeORM transaction (one statement that commits itself). */
+export function outboxCommitted(dataSource: DataSource): void {
+  commitListeners.get(dataSource)?.();
 }
 
 /** Lets the relay deliver right after a commit instead of waiting for its next poll. */

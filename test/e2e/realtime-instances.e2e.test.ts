@@ -100,3 +100,38 @@ it('two instances starting together on an empty database both start, with one ad
     }
   }
 });
+
+it('without Redis, a NOTIFY from the sequencing wakes another instance at once, not its poll', async () => {
+  if (!available) return;
+  // Polls a minute apart: only the notice can deliver within the wait below.
+  const pgOnly = { DATABASE_URL: SHARED_DATABASE_URL, REDIS_URL: undefined, EVENT_POLL_INTERVAL_MS: '60000' };
+  const writer = await startTestServer({ env: pgOnly, keepDatabase: true });
+  const reader = await startTestServer({ env: pgOnly, keepDatabase: true });
+  try {
+    const a = await createUser(writer.client);
+    const b = await createUser(writer.client);
+    const gql = new SubscriptionClient(reader.url, b.token);
+    const pusher = new LegacyPusherClient({
+      wsPort: reader.server.port,
+      authUrl: `${reader.url}/broadcasting/auth`,
+      token: b.token,
+    });
+    try {
+      await gql.subscribe('messageCreated', 'subscription { messageCreated { id detail } }');
+      await pusher.subscribe(messageChannel(b.id));
+      const sent: string[] = [];
+      for (let i = 0; i < 3; i++)
+        sent.push((await sendMessage(writer.client, a.token, b.id, `notice ${i}`)).id);
+      await eventually(() => {
+        expect(gql.results<{ id: string }>('messageCreated').map((m) => m.id)).toEqual(sent);
+        expect(pusher.events('MessageCreated').map((e) => String(e.data.model.message_id))).toEqual(sent);
+      }, 5000);
+    } finally {
+      pusher.disconnect();
+      await gql.close();
+    }
+  } finally {
+    await reader.close();
+    await writer.close();
+  }
+});

@@ -1,0 +1,67 @@
+import { Client } from 'pg';
+import { sendMessage } from '../fixtures/messages';
+import { createUser } from '../fixtures/users';
+import { SHARED_DATABASE_URL, sharedServicesAvailable } from '../support/shared-services';
+import { startTestServer, type TestServer } from '../support/test-server';
+import { eventually } from '../support/wait';
+
+// The row is read in SQL beside the server, which needs a PostgreSQL the test can reach.
+let available = false;
+let t: TestServer;
+let db: Client;
+beforeAll(async () => {
+  available = await sharedServicesAvailable();
+  if (!available) return;
+  t = await startTestServer({ env: { DATABASE_URL: SHARED_DATABASE_URL } });
+  db = new Client({ connectionString: SHARED_DATABASE_URL });
+  await db.connect();
+}, 60_000);
+afterAll(async () => {
+  if (!available) return;
+  await db.end();
+  await t.close();
+});
+
+// Timestamps as Laravel wrote them, from SQL, so the expected payload owes nothing to the server's encoder.
+const LARAVEL_TIME = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+const laravel = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', ${LARAVEL_TIME}) AS ${column}`;
+
+// Texts that JSON escapes, that look like the payload's own start, and that are not ASCII.
+const DETAILS = [
+  'plain',
+  'quotes " and \\ backslashes \\" and /slashes/',
+  'control \u0001 \b \f \n \r \t \u001f and DEL \u007f',
+  '{"model":{"message_id":0,"detail":"forged"},"connection":null,"queue":null}',
+  'message_id":0, twice "message_id":0,',
+  'unicode: Tiếng Việt, 漢字, emoji 🎉👩‍💻, \u2028 \u2029',
+  '0',
+];
+
+it("stores each message as its MessageCreated payload says, byte for byte as Laravel's toArray() of the row", async () => {
+  if (!available) return;
+  const a = await createUser(t.client);
+  const b = await createUser(t.client);
+  const ids: number[] = [];
+  for (const detail of DETAILS) ids.push(Number((await sendMessage(t.client, a.token, b.id, detail)).id));
+
+  const { rows } = await db.query<Record<string, string | number>>(
+    `SELECT message_id, detail, status, sender_id, receiver_id, ${laravel('created_at')}, ${laravel('updated_at')}
+       FROM messages WHERE message_id = ANY($1::int[]) ORDER BY message_id`,
+    [ids],
+  );
+  expect(rows.map((row) => row.detail)).toEqual(DETAILS);
+  const payloads = await eventually(async () => {
+    const { rows: events } = await db.query<{ payload: string; recipient_ids: number[] }>(
+      `SELECT payload, recipient_ids FROM event_outbox
+        WHERE event_name = 'MessageCreated' AND (payload::json->'model'->>'message_id')::int = ANY($1::int[])
+        ORDER BY event_id`,
+      [ids],
+    );
+    expect(events).toHaveLength(ids.length);
+    return events;
+  });
+  expect(payloads.map((event) => event.payload)).toEqual(
+    rows.map((row) => JSON.stringify({ model: row, connection: null, queue: null })),
+  );
+  expect(payloads.map((event) => event.recipient_ids)).toEqual(ids.map(() => [Number(b.id)]));
+});
