@@ -12,7 +12,11 @@ export interface BenchContext {
    * Another server process on the same settings, for figures the earlier load must not skew; on another database
    * URL when given (e.g. a proxy in front of the same database).
    */
-  readonly startFreshServer: (extraNodeArgs?: string[], databaseUrl?: string) => Promise<Started>;
+  readonly startFreshServer: (
+    extraNodeArgs?: string[],
+    databaseUrl?: string,
+    extraEnv?: NodeJS.ProcessEnv,
+  ) => Promise<Started>;
   readonly data: DataSet;
   readonly databaseUrl: string;
   /** The environment a baseline needs: the same database and JWT secret as the server. */

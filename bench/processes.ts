@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { buildSync } from 'esbuild';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -199,6 +199,25 @@ export async function cpuMsOf(pid: number): Promise<number> {
   // The command name (field 2) is in parentheses and may hold spaces: fields 14 and 15 counted after it.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+}
+
+/**
+ * CPU time (user + system) every PostgreSQL process of this machine has used so far, in milliseconds: the running
+ * ones (postmaster, backends, background workers), plus what the exited backends used, which the postmaster
+ * collected as its children's time when it reaped them. Only meaningful while the bench is PostgreSQL's one user.
+ */
+export async function postgresCpuMs(): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    if (name !== 'postgres') continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14-17: utime, stime, cutime, cstime; only the postmaster (parent 1 or a supervisor) reaps backends.
+    total += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
+  return (total * 1000) / USER_HZ;
 }
 
 /**

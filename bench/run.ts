@@ -1,7 +1,8 @@
 // `npm run bench`: every benchmark of issues 8 and 14 against the built server in production mode, each beside its bare
 // baseline in the same run. BENCH_QUICK=1 for a few seconds with small sizes; BENCH_DATABASE_URL for the scratch
 // database (emptied!); BENCH_OUT_DIR for where results/ and RESULTS.md go; BENCH_SERVER_NODE_ARGS for node options of
-// the measured server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (not of the cold starts).
+// the measured server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" (not of the cold starts); BENCH_REDIS_URL for the
+// Redis the statements benchmark counts commands on (default redis://127.0.0.1:6379; left out when unreachable).
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -153,12 +154,14 @@ async function main(): Promise<boolean> {
   const port = await freePort();
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const server = await startServerProcess(serverEnv({ port, databaseUrl, dataDir }), port, nodeArgs);
-  const startFreshServer = async (extraNodeArgs: string[] = [], url = databaseUrl) => {
+  const startFreshServer = async (
+    extraNodeArgs: string[] = [],
+    url = databaseUrl,
+    extraEnv: NodeJS.ProcessEnv = {},
+  ) => {
     const freshPort = await freePort();
-    return startServerProcess(serverEnv({ port: freshPort, databaseUrl: url, dataDir }), freshPort, [
-      ...nodeArgs,
-      ...extraNodeArgs,
-    ]);
+    const env = { ...serverEnv({ port: freshPort, databaseUrl: url, dataDir }), ...extraEnv };
+    return startServerProcess(env, freshPort, [...nodeArgs, ...extraNodeArgs]);
   };
   try {
     step(`seeding ${sizes.users} users and ${sizes.messages} messages`);

@@ -1,7 +1,7 @@
 import { bareTarget, projectTarget, type RealtimeContext } from '../context';
 import { shapeMessages } from '../dataset';
 import { deliver, type LoadRun, openLoop, type Target, type Throughput, worstP99 } from '../load';
-import { cpuMsOf, waitForIdle } from '../processes';
+import { cpuMsOf, postgresCpuMs, waitForIdle } from '../processes';
 import { type BenchResult, fixed, type ResultRow } from '../result';
 import { ratio } from '../stats';
 
@@ -10,6 +10,8 @@ interface Sample extends Throughput {
   readonly p99Ms: number;
   /** The server process's CPU time (user + system) over the run, from /proc, per message sent. */
   readonly cpuMsPerMessage: number;
+  /** PostgreSQL's CPU time (every process of it) over the same run, per message sent. */
+  readonly postgresCpuMsPerMessage: number;
 }
 
 interface Phase {
@@ -21,12 +23,17 @@ interface Phase {
 async function measure(target: Target, pid: number, run: LoadRun): Promise<Sample> {
   await waitForIdle(pid, run.drainMs);
   const before = await cpuMsOf(pid);
+  const postgresBefore = await postgresCpuMs();
   const delivery = await deliver(target, run);
   const cpuMs = (await cpuMsOf(pid)) - before;
+  const postgresMs = (await postgresCpuMs()) - postgresBefore;
+  const perMessage = (ms: number) =>
+    delivery.sent > 0 ? Math.round((ms / delivery.sent) * 1000) / 1000 : NaN;
   return {
     ...delivery,
     p99Ms: worstP99(delivery),
-    cpuMsPerMessage: delivery.sent > 0 ? Math.round((cpuMs / delivery.sent) * 1000) / 1000 : NaN,
+    cpuMsPerMessage: perMessage(cpuMs),
+    postgresCpuMsPerMessage: perMessage(postgresMs),
   };
 }
 
@@ -64,8 +71,11 @@ export async function growthBenchmark(ctx: RealtimeContext): Promise<BenchResult
   }
   const [small, large] = [phases[0], phases[phases.length - 1]];
   const at = `${count(small.messages)} / ${count(large.messages)} messages`;
-  const pair = (side: 'project' | 'baseline', figure: 'p99Ms' | 'cpuMsPerMessage', digits: number) =>
-    `${fixed(small[side][figure], digits)} / ${fixed(large[side][figure], digits)}`;
+  const pair = (
+    side: 'project' | 'baseline',
+    figure: 'p99Ms' | 'cpuMsPerMessage' | 'postgresCpuMsPerMessage',
+    digits: number,
+  ) => `${fixed(small[side][figure], digits)} / ${fixed(large[side][figure], digits)}`;
   const growth = (figure: 'p99Ms' | 'cpuMsPerMessage') => ratio(large.project[figure], small.project[figure]);
   const whole = (phase: Phase) => phase.project.lost === 0 && phase.project.failed === 0;
   const rows: ResultRow[] = [
@@ -84,6 +94,14 @@ export async function growthBenchmark(ctx: RealtimeContext): Promise<BenchResult
       ratio: growth('cpuMsPerMessage'),
       target: 'growth <= 1.5x',
       met: growth('cpuMsPerMessage') <= 1.5,
+    },
+    {
+      what: `growth PostgreSQL CPU ms per message at ${at} (all its processes; ratio: the project's growth)`,
+      project: pair('project', 'postgresCpuMsPerMessage', 2),
+      baseline: pair('baseline', 'postgresCpuMsPerMessage', 2),
+      ratio: ratio(large.project.postgresCpuMsPerMessage, small.project.postgresCpuMsPerMessage),
+      target: '',
+      met: undefined,
     },
     {
       what: `growth: sent / lost / failed at ${at}`,

@@ -13,6 +13,7 @@ import {
 } from '../load';
 import { sleep, startBaseline, type Started } from '../processes';
 import { type BenchResult, fixed, type ResultRow } from '../result';
+import { RedisCounter, redisReachable } from '../redis-counter';
 import { StatementCounter, type StatementCounts } from '../statement-counter';
 import { ratio } from '../stats';
 
@@ -24,6 +25,12 @@ interface PerMessage {
   readonly roundTrips: number;
   /** What the process runs a second with nothing to do (polls, leases, heartbeats). */
   readonly idleStatementsPerSecond: number;
+  /** With a Redis counted: its commands per message (idle rate taken off), by command name, and a second idle. */
+  readonly redis?: {
+    readonly commands: number;
+    readonly byCommand: Record<string, number>;
+    readonly idleCommandsPerSecond: number;
+  };
 }
 
 /** After start-up, and after the last arrival for work that follows a delivery (marking it delivered). */
@@ -38,6 +45,7 @@ async function countPerMessage(
   start: (databaseUrl: string) => Promise<Started>,
   sender: (url: string) => SendMessage,
   kinds: Parameters<typeof openSubscribers>[3]['kinds'],
+  redis?: RedisCounter,
 ): Promise<PerMessage> {
   const users = ctx.data.users;
   const receivers = users.slice(-10);
@@ -51,8 +59,10 @@ async function countPerMessage(
       try {
         await sleep(SETTLE_MS);
         const idleFrom = counter.counts();
+        const redisIdleFrom = redis?.counts().total ?? 0;
         await sleep(ctx.sizes.statementIdleMs);
         const loadFrom = counter.counts();
+        const redisFrom = redis?.counts();
         const started = performance.now();
         const delivery = await deliver(targetOf(sender(target.url), router, subscribers), {
           senders,
@@ -63,6 +73,7 @@ async function countPerMessage(
         });
         await sleep(SETTLE_MS);
         const loadTo = counter.counts();
+        const redisTo = redis?.counts();
         const loadMs = performance.now() - started;
         const idle = (key: keyof StatementCounts) =>
           (loadFrom[key] - idleFrom[key]) / ctx.sizes.statementIdleMs;
@@ -74,6 +85,17 @@ async function countPerMessage(
           statements: perMessage('statements'),
           roundTrips: perMessage('roundTrips'),
           idleStatementsPerSecond: Math.round(idle('statements') * 1000 * 10) / 10,
+          redis:
+            redisFrom && redisTo
+              ? redisPerMessage(
+                  redisIdleFrom,
+                  redisFrom,
+                  redisTo,
+                  ctx.sizes.statementIdleMs,
+                  loadMs,
+                  delivery.sent,
+                )
+              : undefined,
         };
       } finally {
         await subscribers.close();
@@ -84,6 +106,29 @@ async function countPerMessage(
   } finally {
     await counter.close();
   }
+}
+
+type RedisCounts = ReturnType<RedisCounter['counts']>;
+
+function redisPerMessage(
+  idleFrom: number,
+  from: RedisCounts,
+  to: RedisCounts,
+  idleMs: number,
+  loadMs: number,
+  sent: number,
+): PerMessage['redis'] {
+  const idlePerMs = (from.total - idleFrom) / idleMs;
+  const byCommand: Record<string, number> = {};
+  for (const [name, n] of Object.entries(to.byCommand)) {
+    const per = (n - (from.byCommand[name] ?? 0)) / sent;
+    if (per >= 0.005) byCommand[name] = Math.round(per * 100) / 100;
+  }
+  return {
+    commands: Math.round(((to.total - from.total - idlePerMs * loadMs) / sent) * 100) / 100,
+    byCommand,
+    idleCommandsPerSecond: Math.round(idlePerMs * 1000 * 10) / 10,
+  };
 }
 
 /**
@@ -101,6 +146,24 @@ export async function statementsBenchmark(ctx: BenchContext): Promise<BenchResul
     baselineSender,
     ['ws'],
   );
+  // Again with Redis (several instances' setting: shared throttles, typing state and wake-ups), counting its commands.
+  const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  let withRedis: PerMessage | undefined;
+  if (await redisReachable(redisUrl)) {
+    const prefix = `jw-bench-${Date.now()}:`;
+    const redis = await RedisCounter.start(redisUrl, prefix);
+    try {
+      withRedis = await countPerMessage(
+        ctx,
+        (url) => ctx.startFreshServer([], url, { REDIS_URL: redisUrl, REDIS_PREFIX: prefix }),
+        graphqlSender,
+        ['graphql-ws', 'pusher-js'],
+        redis,
+      );
+    } finally {
+      redis.close();
+    }
+  }
   const row = (key: 'statements' | 'roundTrips', label: string): ResultRow => ({
     what: `${label} per message (sendMessage and its delivery, ${project.sent} one by one)`,
     project: fixed(project[key], 2),
@@ -122,7 +185,31 @@ export async function statementsBenchmark(ctx: BenchContext): Promise<BenchResul
         target: '',
         met: undefined,
       },
+      ...(withRedis?.redis
+        ? [
+            {
+              what: `with REDIS_URL: statements / Redis commands per message (${Object.entries(
+                withRedis.redis.byCommand,
+              )
+                .map(([name, n]) => `${name} ${n}`)
+                .join(', ')})`,
+              project: `${fixed(withRedis.statements, 2)} / ${fixed(withRedis.redis.commands, 2)}`,
+              baseline: 'none',
+              ratio: undefined,
+              target: '',
+              met: undefined,
+            },
+            {
+              what: 'with REDIS_URL: Redis commands a second when idle',
+              project: fixed(withRedis.redis.idleCommandsPerSecond),
+              baseline: 'none',
+              ratio: undefined,
+              target: '',
+              met: undefined,
+            },
+          ]
+        : []),
     ],
-    figures: { project, baseline },
+    figures: { project, baseline, withRedis },
   };
 }

@@ -28,16 +28,23 @@ export class LocalWakeUp implements WakeUp {
   async close(): Promise<void> {}
 }
 
-/** With REDIS_URL: notices cross the bus, which announces its reconnects too. */
+/**
+ * With REDIS_URL: notices cross the bus, which announces its reconnects too. An instance's own notices are
+ * ignored: its reader reads after its own sequencing anyway.
+ */
 export class BusWakeUp implements WakeUp {
+  private readonly instanceId = randomUUID();
+
   constructor(private readonly bus: SharedBus) {}
 
   announce(head: string): Promise<void> {
-    return this.bus.publish('event-log', { head });
+    return this.bus.publish('event-log', { head, from: this.instanceId });
   }
 
   async listen(handler: () => void): Promise<void> {
-    await this.bus.subscribe('event-log', () => handler());
+    await this.bus.subscribe('event-log', (notice) => {
+      if (notice.from !== this.instanceId) handler();
+    });
     this.bus.onReconnect(handler);
   }
 

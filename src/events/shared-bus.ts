@@ -69,8 +69,8 @@ export interface PusherCensusReply {
 
 /** Every message kind that crosses instances, with its payload. */
 export interface BusMessages {
-  /** The event log reached this id: readers read now rather than at their next poll. */
-  'event-log': { readonly head: string };
+  /** The event log reached this id: readers read now rather than at their next poll; `from` ignores its own. */
+  'event-log': { readonly head: string; readonly from: string };
   /** Users whose row or sessions changed: every instance forgets what its session cache holds of them. */
   'sessions-changed': { readonly userIds: readonly number[] };
   /** Sessions that ended: their sockets must close. */
