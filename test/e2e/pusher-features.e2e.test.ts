@@ -196,6 +196,32 @@ describe('client events', () => {
     expect(got).toEqual(Array.from({ length: 10 }, (_, n) => ({ n })));
   });
 
+  it('relay text data that is not JSON as sent, and refuse it over 10 KB', async () => {
+    if (!available) return;
+    const [a] = await pair();
+    const sender = legacy(first, a);
+    const listener = legacy(second, a);
+    const errors: { code: number | null; message: string }[] = [];
+    sender.pusher.connection.bind('error', (error: { data?: { code: number | null; message: string } }) => {
+      if (error.data) errors.push(error.data);
+    });
+    const own = messageChannel(a.id);
+    const channel = await sender.subscribe(own);
+    await listener.subscribe(own);
+    const got: unknown[] = [];
+    listener.pusher.channel(own).bind('client-ping', (data: unknown) => got.push(data));
+
+    channel.trigger('client-ping', 'x'.repeat(10 * 1024 + 1));
+    await eventually(() =>
+      expect(errors).toEqual([expect.objectContaining({ message: expect.stringContaining('10 KB') })]),
+    );
+    channel.trigger('client-ping', 'plain text, not JSON {');
+    channel.trigger('client-ping', '"a JSON string"');
+    await eventually(() => expect(got).toEqual(['plain text, not JSON {', 'a JSON string']));
+    await sleep(SETTLE_MS);
+    expect(got).toHaveLength(2);
+  });
+
   it('are refused everywhere with PUSHER_CLIENT_EVENTS=false', async () => {
     if (!available) return;
     const off = await startTestServer({

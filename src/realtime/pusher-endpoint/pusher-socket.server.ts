@@ -113,7 +113,10 @@ interface Connection {
 
 interface ClientMessage {
   readonly event: string;
+  /** `data`, decoded when it was JSON text. */
   readonly data: unknown;
+  /** `data` as sent, when it was text: a client event relays it as it came, JSON or not. */
+  readonly text?: string;
   readonly channel?: unknown;
 }
 
@@ -131,23 +134,24 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A client frame as `{ event, data }` with `data` decoded when sent as a JSON string; undefined when unreadable. */
-function parseClientMessage(text: string): ClientMessage | undefined {
+function parseClientMessage(frameText: string): ClientMessage | undefined {
   let message: unknown;
   try {
-    message = JSON.parse(text);
+    message = JSON.parse(frameText);
   } catch {
     return undefined;
   }
   if (!isRecord(message) || typeof message.event !== 'string') return undefined;
+  const text = typeof message.data === 'string' ? message.data : undefined;
   let data = message.data;
-  if (typeof data === 'string') {
+  if (text !== undefined) {
     try {
-      data = JSON.parse(data);
+      data = JSON.parse(text);
     } catch {
       data = undefined;
     }
   }
-  return { event: message.event, data, channel: message.channel };
+  return { event: message.event, data, text, channel: message.channel };
 }
 
 /**
@@ -567,7 +571,7 @@ export class PusherSocketServer {
       settings ?? { enabled: false, perSecond: 0 },
       {
         channel,
-        data: message.data,
+        data: message.text ?? message.data,
         joined: typeof channel === 'string' && connection.channels.has(channel),
       },
       connection.clientEventRate,
