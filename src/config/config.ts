@@ -434,7 +434,7 @@ export function loadConfig(env: Env = process.env): Config {
     presence: readPresence(read),
     delivery: {
       pollMs: read.integer('EVENT_POLL_INTERVAL_MS', 1000, 10, 60_000),
-      feedPartitions: read.integer('PUSHER_FEED_PARTITIONS', 4, 1, 1024),
+      feedPartitions: read.integer('PUSHER_FEED_PARTITIONS', 12, 1, 1024),
       feedLeaseMs: read.integer('PUSHER_FEED_LEASE_MS', 5000, 1000, 600_000),
     },
   };

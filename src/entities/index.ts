@@ -1,6 +1,7 @@
 import { AuthSession } from './auth-session';
 import { EventRecipient } from './event-recipient';
 import { EventRetentionMark } from './event-retention-mark';
+import { FeedInstance } from './feed-instance';
 import { FeedPartition } from './feed-partition';
 import { LegacyImportMark } from './legacy-import-mark';
 import { Message } from './message';
@@ -16,6 +17,7 @@ export {
   AuthSession,
   EventRecipient,
   EventRetentionMark,
+  FeedInstance,
   FeedPartition,
   LegacyImportMark,
   Message,
@@ -41,6 +43,7 @@ export const entities = [
   UnseenPair,
   EventRetentionMark,
   FeedPartition,
+  FeedInstance,
   LegacyImportMark,
   EventRecipient,
 ];

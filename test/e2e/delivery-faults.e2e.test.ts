@@ -8,14 +8,14 @@ import { catchUp, newestEventId } from '../support/catch-up';
 import { GraphQLClient } from '../support/graphql-client';
 import { LegacyPusherClient, messageChannel } from '../support/legacy-pusher-client';
 import { joinPresence, presenceChannel } from '../support/presence';
-import { PUSHER_APP, type PusherService, startPusherService } from '../support/pusher-service';
+import { outsidePusherEnv, type PusherService, startPusherService } from '../support/pusher-service';
 import {
   SHARED_DATABASE_URL,
   SHARED_REDIS_PREFIX,
   SHARED_REDIS_URL,
   sharedServicesAvailable,
 } from '../support/shared-services';
-import { ensureBuilt, type SpawnedServer, spawnServer } from '../support/spawned-server';
+import { ensureBuilt, feedInstanceOf, type SpawnedServer, spawnServer } from '../support/spawned-server';
 import { SubscriptionClient } from '../support/subscription-client';
 import { startTcpProxy } from '../support/tcp-proxy';
 import { resetDatabase, startTestServer, TEST_JWT_SECRET } from '../support/test-server';
@@ -28,14 +28,7 @@ const shared = { DATABASE_URL: SHARED_DATABASE_URL, REDIS_URL: SHARED_REDIS_URL 
 /** SIGKILL rounds; DELIVERY_FAULT_RUNS=10 for the longer run the issue asks for. */
 const KILL_RUNS = Number(process.env.DELIVERY_FAULT_RUNS ?? 3);
 
-const outsidePusher = (port: number) => ({
-  PUSHER_HOST: '127.0.0.1',
-  PUSHER_PORT: String(port),
-  PUSHER_USE_TLS: 'false',
-  PUSHER_APP_ID: PUSHER_APP.appId,
-  PUSHER_APP_KEY: PUSHER_APP.key,
-  PUSHER_APP_SECRET: PUSHER_APP.secret,
-});
+const outsidePusher = outsidePusherEnv;
 
 let available = false;
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -104,6 +97,34 @@ async function trySend(client: GraphQLClient, from: TestUser, to: TestUser, deta
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Two instances feeding the outside Pusher service, once they share its partitions (of the default 12): first the
+ * one holding `user`'s partition, then the other.
+ */
+async function byPartitionOf(
+  user: TestUser,
+  servers: SpawnedServer[],
+): Promise<[SpawnedServer, SpawnedServer]> {
+  const partitionOwner = await eventually(async () => {
+    const sql = new Client({ connectionString: SHARED_DATABASE_URL });
+    await sql.connect();
+    const { rows } = await sql.query<{ owners: number; owner: string | null }>(
+      `SELECT count(DISTINCT owner)::int AS owners,
+              (SELECT owner FROM event_feed_partitions WHERE partition_no = $1 AND lease_until > now()) AS owner
+         FROM event_feed_partitions WHERE lease_until > now()`,
+      [Number(user.id) % 12],
+    );
+    await sql.end();
+    expect(rows[0].owners).toBe(2);
+    expect(rows[0].owner).not.toBeNull();
+    return rows[0].owner;
+  });
+  const owner = servers.find((server) => feedInstanceOf(server) === partitionOwner);
+  const other = servers.find((server) => server !== owner);
+  if (!owner || !other) throw new Error(`no instance is ${partitionOwner}`);
+  return [owner, other];
 }
 
 /**
@@ -201,21 +222,13 @@ it('the owner of the Pusher feed SIGSTOPped: messages through another instance r
   const service: PusherService = await startPusherService();
   cleanups.push(() => service.close());
   const env = { ...outsidePusher(service.port), PUSHER_FEED_LEASE_MS: '3000' };
-  const owner = await spawn(env);
-  const other = await spawn(env);
-  const client = new GraphQLClient(`${other.url}/graphql`);
+  const servers = [await spawn(env), await spawn(env)];
+  const client = new GraphQLClient(`${servers[1].url}/graphql`);
   const a = await createUser(client);
   const b = await createUser(client);
-  // Every partition belongs to the first instance, which started first.
-  await eventually(async () => {
-    const sql = new Client({ connectionString: SHARED_DATABASE_URL });
-    await sql.connect();
-    const { rows } = await sql.query<{ owners: number }>(
-      'SELECT count(DISTINCT owner)::int AS owners FROM event_feed_partitions WHERE lease_until > now()',
-    );
-    await sql.end();
-    expect(rows[0].owners).toBe(1);
-  });
+  // The instances share the partitions; the one to freeze holds b's.
+  const [owner, other] = await byPartitionOf(b, servers);
+  const otherClient = new GraphQLClient(`${other.url}/graphql`);
   const legacy = pusherClient(service.port, other.url, b);
   await legacy.subscribe(messageChannel(b.id));
   const gql = graphqlClient(other.url, b);
@@ -224,7 +237,7 @@ it('the owner of the Pusher feed SIGSTOPped: messages through another instance r
   owner.child.kill('SIGSTOP');
   const sent: string[] = [];
   for (let i = 0; i < 5; i++) {
-    const id = await trySend(client, a, b, `while the owner is frozen ${i}`);
+    const id = await trySend(otherClient, a, b, `while the owner is frozen ${i}`);
     if (id) sent.push(id);
   }
   expect(sent).toHaveLength(5);
@@ -240,18 +253,19 @@ it(`SIGKILL of an instance mid-burst, ${KILL_RUNS} runs: no committed event lost
     const service = await startPusherService();
     cleanups.push(() => service.close());
     const env = { ...outsidePusher(service.port), PUSHER_FEED_LEASE_MS: '2000' };
-    const doomed = await spawn(env);
-    const survivor = await spawn(env);
+    const servers = [await spawn(env), await spawn(env)];
+    const a = await createUser(new GraphQLClient(`${servers[0].url}/graphql`));
+    const b = await createUser(new GraphQLClient(`${servers[0].url}/graphql`));
+    // The one killed holds b's partition of the feed.
+    const [doomed, survivor] = await byPartitionOf(b, servers);
     const doomedClient = new GraphQLClient(`${doomed.url}/graphql`);
     const survivorClient = new GraphQLClient(`${survivor.url}/graphql`);
-    const a = await createUser(survivorClient);
-    const b = await createUser(survivorClient);
     const legacy = pusherClient(service.port, survivor.url, b);
     await legacy.subscribe(messageChannel(b.id));
     const gql = graphqlClient(survivor.url, b);
     await gql.subscribe('messageCreated', 'subscription { messageCreated { id } }');
 
-    // Writers on both instances; the one killed holds the feed's partitions and is mid-delivery.
+    // Writers on both instances; the one killed holds b's partition of the feed and is mid-delivery.
     const burst = async (client: GraphQLClient, label: string) => {
       for (let i = 0; i < 40; i++) await trySend(client, a, b, `${label} ${i}`);
     };

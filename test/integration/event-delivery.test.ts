@@ -8,6 +8,7 @@ import { EventLog } from '../../src/delivery/event-log';
 import type { EventSink } from '../../src/delivery/event-sink';
 import { LogReader } from '../../src/delivery/log-reader';
 import {
+  FeedPartitionsMismatchError,
   PusherFeed,
   type PusherFeedOptions,
   type PushOutcome,
@@ -63,7 +64,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await database.dataSource.query(
-    'TRUNCATE event_recipients, event_outbox, event_outbox_pending, event_retention_marks, event_feed_partitions',
+    'TRUNCATE event_recipients, event_outbox, event_outbox_pending, event_retention_marks, event_feed_partitions, event_feed_instances',
   );
 });
 afterEach(async () => {
@@ -372,6 +373,46 @@ describe('the Pusher service feed', () => {
     await drained();
     expect(target.pushed.flat()).toEqual(['o1', 'o2', 'o3']);
     expect((await rows()).every((row) => row.deadAt === null)).toBe(true);
+  });
+
+  it('two feeds split the partitions evenly, and the one left takes them all back when the other stops', async () => {
+    const first = await feed(new RecordingTarget(), { partitions: 4 });
+    const second = await feed(new RecordingTarget(), { partitions: 4 });
+    const held = async () =>
+      (
+        (await database.dataSource.query(
+          `SELECT owner, count(*)::int AS n FROM event_feed_partitions
+            WHERE owner IS NOT NULL AND lease_until > now() GROUP BY owner ORDER BY owner`,
+        )) as { owner: string; n: number }[]
+      ).map((row) => [row.owner, row.n]);
+    const both = [first.instanceId, second.instanceId].sort();
+    await eventually(() => expect(held()).resolves.toEqual(both.map((id) => [id, 2])));
+    await second.stop();
+    await eventually(() => expect(held()).resolves.toEqual([[first.instanceId, 4]]));
+  });
+
+  it('refuses to start beside a live feed with another partition count', async () => {
+    await feed(new RecordingTarget(), { partitions: 4 });
+    await expect(feed(new RecordingTarget(), { partitions: 6 })).rejects.toThrow(FeedPartitionsMismatchError);
+    const [{ n }] = (await database.dataSource.query(
+      'SELECT count(*)::int AS n FROM event_feed_partitions',
+    )) as {
+      n: number;
+    }[];
+    expect(n).toBe(4);
+  });
+
+  it('a new partition count, once no feed runs with the old one, starts where no recipient is skipped', async () => {
+    const old = await feed(new RecordingTarget(), { partitions: 4 });
+    await old.stop();
+    await database.dataSource.query('UPDATE event_feed_partitions SET position = 100 + partition_no * 10');
+    const target = new RecordingTarget();
+    await feed(target, { partitions: 12, pollMs: 60_000 });
+    const rows = (await database.dataSource.query(
+      'SELECT partition_no, position::int FROM event_feed_partitions ORDER BY partition_no',
+    )) as { partition_no: number; position: number }[];
+    // Each of the 12 is part of one of the 4 (k % 4) and goes on from its position.
+    expect(rows.map((row) => row.position)).toEqual(Array.from({ length: 12 }, (_, k) => 100 + (k % 4) * 10));
   });
 
   it('a frozen owner costs its lease: another instance takes its partitions over and sends what it had not', async () => {

@@ -1,25 +1,39 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { InProcessBus } from '../../src/events/shared-bus';
+import { InProcessBus, type PusherBroadcast } from '../../src/events/shared-bus';
 import { createLogger } from '../../src/logger';
 import { createBuiltInPusher } from '../../src/realtime/pusher-endpoint/built-in-pusher';
 import { routeUpgrades } from '../../src/realtime/upgrade-router';
 
 export const PUSHER_APP = { appId: 'app-id', key: 'app-key', secret: 'app-secret' };
 
+/** The settings that send a spawned server's events to the service on `port` instead of its built-in endpoint. */
+export const outsidePusherEnv = (port: number): Record<string, string> => ({
+  PUSHER_HOST: '127.0.0.1',
+  PUSHER_PORT: String(port),
+  PUSHER_USE_TLS: 'false',
+  PUSHER_APP_ID: PUSHER_APP.appId,
+  PUSHER_APP_KEY: PUSHER_APP.key,
+  PUSHER_APP_SECRET: PUSHER_APP.secret,
+});
+
 export interface PusherService {
   readonly port: number;
+  /** Every event the service accepted, one entry per channel, in the order it accepted them (duplicates too). */
+  readonly received: readonly PusherBroadcast[];
   close(): Promise<void>;
 }
 
 /**
  * A Pusher-compatible service on its own port, standing in for Pusher Channels or soketi: the same built-in
- * endpoint the server runs, without the rest of the server.
+ * endpoint the server runs, without the rest of the server. It records what it accepts.
  */
 export async function startPusherService(port = 0): Promise<PusherService> {
   const bus = new InProcessBus();
   const builtIn = await createBuiltInPusher(PUSHER_APP, bus, createLogger('silent'));
+  const received: PusherBroadcast[] = [];
+  await bus.subscribe('pusher-broadcast', (broadcast) => received.push(broadcast));
   const app = express();
   app.use(builtIn.routes);
   const server = http.createServer(app);
@@ -27,6 +41,7 @@ export async function startPusherService(port = 0): Promise<PusherService> {
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
+    received,
     async close() {
       await builtIn.sockets.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));

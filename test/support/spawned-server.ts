@@ -62,3 +62,10 @@ export function spawnServer(
     );
   });
 }
+
+/** The id a spawned server feeds the outside Pusher service as (`event_feed_partitions.owner`), from its log. */
+export function feedInstanceOf(server: SpawnedServer): string {
+  const match = /"feedInstance":"([^"]+)"/.exec(server.output());
+  if (!match) throw new Error(`the server does not feed an outside Pusher service:\n${server.output()}`);
+  return match[1];
+}
