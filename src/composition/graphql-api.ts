@@ -11,11 +11,11 @@ import express, { type Express } from 'express';
 import type { GraphQLFormattedError, GraphQLSchema, ValidationRule } from 'graphql';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/config';
-import { type GraphQLContext, knownViewer, viewerResolver } from '../graphql/context';
+import { type GraphQLContext, SocketContext, viewerResolver } from '../graphql/context';
 import { createErrorFormatter } from '../graphql/format-error';
 import { noHttpSubscriptions } from '../graphql/limits/no-http-subscriptions';
 import { operationLimitRules } from '../graphql/limits/operation-limits';
-import { createLoaders, type Loaders } from '../graphql/loaders';
+import { createLoaders } from '../graphql/loaders';
 import { createResolverContainer, type LiveServices } from '../graphql/resolver-container';
 import { sandboxLandingPage } from '../graphql/sandbox-landing-page';
 import { clientIp } from '../http/throttle-middleware';
@@ -107,22 +107,10 @@ export async function buildGraphQLApi(parts: GraphQLApiParts): Promise<GraphQLAp
       }),
     }),
   );
+  const socketLoaders = () => createLoaders(dataSource, services.messages);
   return {
     formatError,
     limitRules,
-    socketContext: (viewer, client) => {
-      // A subscription holds its context for the socket's life, and most never load a user: loaders on demand.
-      let loaders: Loaders | undefined;
-      return {
-        viewer: knownViewer(viewer),
-        get loaders() {
-          return (loaders ??= createLoaders(dataSource, services.messages));
-        },
-        container,
-        subscriber: viewer,
-        throttles,
-        client,
-      };
-    },
+    socketContext: (viewer, client) => new SocketContext(viewer, client, container, throttles, socketLoaders),
   };
 }

@@ -1,15 +1,23 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
+  createSourceEventStream,
+  execute,
+  type ExecutionArgs,
   type ExecutionResult,
   type GraphQLFormattedError,
   type GraphQLSchema,
-  subscribe as graphqlSubscribe,
   type ValidationRule,
 } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocket, WebSocketServer } from 'ws';
+import {
+  CloseCode,
+  handleProtocols,
+  makeServer,
+  type Server,
+  type WebSocket as GraphQLWsTransport,
+} from 'graphql-ws';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { endsSession, type SessionRevocation } from '../events/session-notices';
 import { forbidden } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
@@ -31,31 +39,93 @@ const CLOSE_FORBIDDEN = 4403;
  * resumable `realtimeEvents` subscription resumes after the last event it handled, so nothing is lost.
  */
 const CLOSE_FELL_BEHIND = 1013;
+/** How long a socket may stay open without a connection_init: graphql-ws's default wait. */
+const CONNECTION_INIT_WAIT_MS = 3000;
 /** A client that does not read never answers the close: it is cut off this long after. */
 const FELL_BEHIND_GRACE_MS = 1000;
 
+const ENDED: IteratorResult<ExecutionResult> = { done: true, value: undefined };
+
 /**
- * The events of a subscription, ending quietly when its queue overflowed (SubscriptionQueueFull), after `overflowed`
- * has closed the socket; graphql-ws would otherwise take the error for a fault of the server (4500, not retried).
+ * The responses of one subscription, as graphql's `subscribe` maps them (each source event executed with the event as
+ * its root value), ending quietly when the source's queue overflowed (SubscriptionQueueFull), after `overflowed` has
+ * closed the socket: graphql-ws would otherwise take the error for a fault of the server (4500, not retried). A class
+ * because it lives as long as the subscription: graphql's mapAsyncIterator, and a wrapper over it, cost a handful of
+ * closures and computed method names for every one.
  */
-function endingOnOverflow(
-  source: AsyncIterable<ExecutionResult>,
-  overflowed: () => void,
-): AsyncIterableIterator<ExecutionResult> {
-  const iterator = source[Symbol.asyncIterator]();
-  const ended: IteratorResult<ExecutionResult> = { done: true, value: undefined };
-  return {
-    next: () =>
-      iterator.next().catch((error: unknown) => {
-        if (!(error instanceof SubscriptionQueueFull)) throw error;
-        overflowed();
-        return ended;
-      }),
-    return: () => iterator.return?.() ?? Promise.resolve(ended),
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+class SubscriptionResponses implements AsyncIterableIterator<ExecutionResult> {
+  constructor(
+    private readonly source: AsyncIterator<unknown>,
+    private readonly args: ExecutionArgs,
+    private readonly overflowed: () => void,
+  ) {}
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    let event: IteratorResult<unknown>;
+    try {
+      event = await this.source.next();
+    } catch (error) {
+      if (!(error instanceof SubscriptionQueueFull)) throw error;
+      this.overflowed();
+      return ENDED;
+    }
+    if (event.done) return ENDED;
+    try {
+      return { done: false, value: await execute({ ...this.args, rootValue: event.value }) };
+    } catch (error) {
+      // As graphql's own mapping: the source is closed, and the error the client hears is the first one.
+      await Promise.resolve(this.source.return?.()).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.source.return?.();
+    return ENDED;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+/**
+ * One ws socket as graphql-ws's server core sees it. Instead of graphql-ws/use/ws, whose async wrapper of each
+ * message stays suspended for as long as the subscription that message started lives (a few hundred bytes each), and
+ * whose keep-alive this server does not use; the rest is as there.
+ */
+class WsTransport implements GraphQLWsTransport {
+  readonly protocol: string;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly logger: Logger,
+  ) {
+    this.protocol = socket.protocol;
+  }
+
+  send(data: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.socket.readyState !== WebSocket.OPEN) return resolve();
+      this.socket.send(data, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+
+  onMessage(handle: (data: string) => Promise<void>): void {
+    this.socket.on('message', (data: RawData) => {
+      handle(String(data)).catch((error: unknown) => this.failed(error));
+    });
+  }
+
+  /** As graphql-ws/use/ws in production: the socket closes with 1011, and the reason tells nothing more. */
+  failed(error: unknown): void {
+    this.logger.error({ err: error }, 'graphql-ws: internal error on a socket');
+    this.socket.close(CloseCode.InternalServerError, 'Internal server error');
+  }
 }
 
 /** What one socket may send and hold, and how often it must show it is alive; see SocketLimits in the config. */
@@ -79,12 +149,19 @@ const DEFAULT_LIMITS: GraphQLWebSocketLimits = {
   sessionRecheckSeconds: 30,
 };
 
-interface SocketState extends Record<PropertyKey, unknown> {
-  viewer: Viewer;
+/** What this server keeps of one socket beside graphql-ws's own context; every field set from the start (one shape). */
+interface SocketState {
+  readonly socket: WebSocket;
+  /** Until onConnect has read the client address from it: held for the socket's life it would cost a few KiB. */
+  request: IncomingMessage | undefined;
+  /** Set once connection_init is accepted. */
+  viewer: Viewer | undefined;
   /** Whom per-IP throttles count the socket's operations against, read once from its upgrade request. */
-  client: string;
+  client: string | undefined;
   /** Names the socket to presence, which counts the user's open sockets. */
-  presenceId?: string;
+  presenceId: string | undefined;
+  /** Until connection_init arrives: the socket closes (4408) if it does not come in time. */
+  initWait: NodeJS.Timeout | undefined;
 }
 
 /** Hears of each authenticated socket that opens and closes (presence: online while one is open). */
@@ -117,7 +194,7 @@ export interface GraphQLWebSocketOptions {
 export class GraphQLWebSocketServer {
   private readonly wss: WebSocketServer;
   private readonly sockets = new Map<WebSocket, Viewer>();
-  private readonly disposable: { dispose(): void | Promise<void> };
+  private readonly server: Server<SocketState>;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly recheck: SessionRecheck;
   /** Each socket's place in the per-client counts, until its connection_init is accepted. */
@@ -128,7 +205,7 @@ export class GraphQLWebSocketServer {
   constructor(private readonly options: GraphQLWebSocketOptions) {
     const limits = options.limits ?? DEFAULT_LIMITS;
     // Bigger frames close the socket (1009) before they are parsed: a huge connection_init is never read.
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes });
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes, handleProtocols });
     this.heartbeat = setInterval(
       () => this.ping(limits.pongTimeoutSeconds),
       limits.pingIntervalSeconds * 1000,
@@ -141,85 +218,98 @@ export class GraphQLWebSocketServer {
       () => [...this.sockets.values()].map((viewer) => viewer.sessionId),
       (sessionId) => this.closeWhere((viewer) => viewer.sessionId === sessionId),
     );
-    this.disposable = useServer<Record<string, unknown>, SocketState>(
-      {
-        schema: options.schema,
-        validate: validateWithLimits(options.validationRules ?? []),
-        // Every subscriber sends the same few queries: one parsed document each, shared.
-        parse: cachingParse(),
-        context: (ctx) => {
-          const context = options.context(ctx.extra.viewer as Viewer, ctx.extra.client as string);
-          this.socketOfContext.set(context, ctx.extra.socket);
-          return context;
-        },
-        subscribe: async (args) => {
-          const result = await graphqlSubscribe(args);
-          if (!(Symbol.asyncIterator in result)) return result;
-          const socket = this.socketOfContext.get(args.contextValue as object);
-          return endingOnOverflow(result, () => socket && this.fellBehind(socket));
-        },
-        onConnect: async (ctx) => {
-          const params = ctx.connectionParams ?? {};
-          const token = bearerToken(params.authorization ?? params.Authorization);
-          if (token === undefined) return false;
-          try {
-            ctx.extra.viewer = await options.auth.authenticate(token);
-          } catch {
-            return false;
-          }
-          // The upgrade request is needed only for the address: held for the socket's life it would cost a few KiB.
-          ctx.extra.client = options.clientOf(ctx.extra.request);
-          (ctx.extra as { request?: IncomingMessage }).request = undefined;
-          // A socket that closed while it was being authenticated has had its onClose already: holding it would leak.
-          if (ctx.extra.socket.readyState !== WebSocket.OPEN) return false;
-          this.sockets.set(ctx.extra.socket, ctx.extra.viewer);
-          this.slots.get(ctx.extra.socket)?.authenticated();
-          ctx.extra.presenceId = `graphql-ws:${randomUUID()}`;
-          options.presence?.opened(ctx.extra.viewer.user.id, ctx.extra.presenceId);
-          return true;
-        },
-        onSubscribe: async (ctx) => {
-          // graphql-ws has registered this subscription already, so the count includes it.
-          if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptions) {
-            return [forbidden(`A socket holds at most ${limits.maxSubscriptions} subscriptions at once.`)];
-          }
-          // The session, not the access token: clients never reconnect just to refresh a token.
-          // graphql-ws answers a subscribe before connection_init with 4401 itself, so a viewer is set here.
-          const sessionId = (ctx.extra.viewer as Viewer | undefined)?.sessionId;
-          const live =
-            sessionId === undefined
-              ? undefined
-              : await options.auth.liveSessions([sessionId]).catch(() => undefined);
-          if (sessionId !== undefined && live?.has(sessionId)) return undefined;
-          ctx.extra.socket.close(CLOSE_FORBIDDEN, 'Forbidden');
-          return [forbidden('The session has ended.')];
-        },
-        onNext: (ctx, _id, _payload, _args, result) => {
-          // A client that stops reading is dropped, not buffered for without bound.
-          if (ctx.extra.socket.bufferedAmount > limits.maxBufferedBytes) ctx.extra.socket.terminate();
-          return result.errors
-            ? { ...result, errors: result.errors.map((error) => options.formatError(error.toJSON(), error)) }
-            : undefined;
-        },
-        // graphql-ws reports only document errors here (parse, validation), which carry no code of their own.
-        onError: (_ctx, _id, _payload, errors) =>
-          errors.map((error) => {
-            const formatted = error.toJSON();
-            const extensions = { code: 'GRAPHQL_VALIDATION_FAILED', ...formatted.extensions };
-            return options.formatError({ ...formatted, extensions }, error);
-          }),
-        onClose: (ctx) => {
-          this.sockets.delete(ctx.extra.socket);
-          const { viewer, presenceId } = ctx.extra;
-          if (presenceId !== undefined && viewer !== undefined)
-            options.presence?.closed(viewer.user.id, presenceId);
-        },
+    // graphql-ws's core, fed by WsTransport. No keep-alive of graphql-ws's: this server pings on its own schedule
+    // (pingIntervalSeconds), and a second timer per socket would override that setting. Nor its wait for
+    // connection_init, which keeps its timer referenced for the socket's life: opened() has one that lets go.
+    this.server = makeServer<Record<string, unknown>, SocketState>({
+      connectionInitWaitTimeout: 0,
+      schema: options.schema,
+      validate: validateWithLimits(options.validationRules ?? []),
+      // Every subscriber sends the same few queries: one parsed document each, shared.
+      parse: cachingParse(),
+      context: (ctx) => {
+        const context = options.context(ctx.extra.viewer as Viewer, ctx.extra.client as string);
+        this.socketOfContext.set(context, ctx.extra.socket);
+        return context;
       },
-      this.wss,
-      // This server pings on its own schedule (pingIntervalSeconds): graphql-ws's 12 s keep-alive would add a
-      // second timer per socket and override that setting.
-      0,
-    );
+      // graphql's subscribe, with the mapping of SubscriptionResponses.
+      subscribe: async (args) => {
+        const result = await createSourceEventStream(args);
+        if (!(Symbol.asyncIterator in result)) return result;
+        const socket = this.socketOfContext.get(args.contextValue as object);
+        return new SubscriptionResponses(
+          result[Symbol.asyncIterator](),
+          args,
+          () => socket && this.fellBehind(socket),
+        );
+      },
+      onConnect: async (ctx) => {
+        clearTimeout(ctx.extra.initWait);
+        ctx.extra.initWait = undefined;
+        const params = ctx.connectionParams ?? {};
+        const token = bearerToken(params.authorization ?? params.Authorization);
+        if (token === undefined) return false;
+        // Not read again: the token alone is a few hundred bytes the socket would otherwise hold for its life.
+        (ctx as { connectionParams?: unknown }).connectionParams = undefined;
+        let viewer: Viewer;
+        try {
+          viewer = await options.auth.authenticate(token);
+        } catch {
+          return false;
+        }
+        ctx.extra.viewer = viewer;
+        const request = ctx.extra.request;
+        ctx.extra.request = undefined;
+        if (request === undefined) return false;
+        ctx.extra.client = options.clientOf(request);
+        // A socket that closed while it was being authenticated has had its onClose already: holding it would leak.
+        if (ctx.extra.socket.readyState !== WebSocket.OPEN) return false;
+        this.sockets.set(ctx.extra.socket, viewer);
+        this.slots.get(ctx.extra.socket)?.authenticated();
+        // Not randomUUID(): its text is a chain of a dozen concatenated strings, half a KiB held for the socket's life.
+        ctx.extra.presenceId = `graphql-ws:${randomBytes(12).toString('base64url')}`;
+        options.presence?.opened(viewer.user.id, ctx.extra.presenceId);
+        return true;
+      },
+      onSubscribe: async (ctx) => {
+        // graphql-ws has registered this subscription already, so the count includes it.
+        if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptions) {
+          return [forbidden(`A socket holds at most ${limits.maxSubscriptions} subscriptions at once.`)];
+        }
+        // The session, not the access token: clients never reconnect just to refresh a token.
+        // graphql-ws answers a subscribe before connection_init with 4401 itself, so a viewer is set here.
+        const sessionId = (ctx.extra.viewer as Viewer | undefined)?.sessionId;
+        const live =
+          sessionId === undefined
+            ? undefined
+            : await options.auth.liveSessions([sessionId]).catch(() => undefined);
+        if (sessionId !== undefined && live?.has(sessionId)) return undefined;
+        ctx.extra.socket.close(CLOSE_FORBIDDEN, 'Forbidden');
+        return [forbidden('The session has ended.')];
+      },
+      onNext: (ctx, _id, _payload, _args, result) => {
+        // A client that stops reading is dropped, not buffered for without bound.
+        if (ctx.extra.socket.bufferedAmount > limits.maxBufferedBytes) ctx.extra.socket.terminate();
+        return result.errors
+          ? { ...result, errors: result.errors.map((error) => options.formatError(error.toJSON(), error)) }
+          : undefined;
+      },
+      // graphql-ws reports only document errors here (parse, validation), which carry no code of their own.
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.map((error) => {
+          const formatted = error.toJSON();
+          const extensions = { code: 'GRAPHQL_VALIDATION_FAILED', ...formatted.extensions };
+          return options.formatError({ ...formatted, extensions }, error);
+        }),
+      onClose: (ctx) => {
+        this.sockets.delete(ctx.extra.socket);
+        const { viewer, presenceId } = ctx.extra;
+        if (presenceId !== undefined && viewer !== undefined)
+          options.presence?.closed(viewer.user.id, presenceId);
+      },
+    });
+    this.wss.on('connection', (socket: WebSocket, request: IncomingMessage) => this.opened(socket, request));
+    this.wss.on('error', (error) => options.logger.error({ err: error }, 'graphql-ws: server error'));
   }
 
   get connectionCount(): number {
@@ -251,7 +341,42 @@ export class GraphQLWebSocketServer {
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
     this.recheck.stop();
-    await closeWithin(this.wss, Promise.resolve(this.disposable.dispose()));
+    for (const socket of this.wss.clients) socket.close(1001, 'Going away');
+    this.wss.removeAllListeners('connection');
+    const closing = new Promise<void>((resolve, reject) =>
+      this.wss.close((error) => (error ? reject(error) : resolve())),
+    );
+    await closeWithin(this.wss, closing);
+  }
+
+  /** Hands a new socket to graphql-ws's core, which owns it until it closes. */
+  private opened(socket: WebSocket, request: IncomingMessage): void {
+    const transport = new WsTransport(socket, this.options.logger);
+    // A socket error (a bad frame, a reset) closes it, as with graphql-ws/use/ws; never an unhandled 'error'.
+    socket.once('error', (error) => {
+      this.options.logger.debug({ err: error }, 'graphql-ws: socket error');
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+    const state: SocketState = {
+      socket,
+      request,
+      viewer: undefined,
+      client: undefined,
+      presenceId: undefined,
+      initWait: undefined,
+    };
+    state.initWait = setTimeout(() => {
+      state.initWait = undefined;
+      socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+    }, CONNECTION_INIT_WAIT_MS);
+    const closed = this.server.opened(transport, state);
+    socket.once('close', (code: number, reason: Buffer) => {
+      clearTimeout(state.initWait);
+      state.initWait = undefined;
+      closed(code, String(reason)).catch((error: unknown) =>
+        this.options.logger.error({ err: error }, 'graphql-ws: closing a socket failed'),
+      );
+    });
   }
 
   private closeWhere(ended: (viewer: Viewer) => boolean): void {
@@ -277,8 +402,14 @@ export class GraphQLWebSocketServer {
       if (socket.readyState !== socket.OPEN) continue;
       const timeout = setTimeout(() => socket.terminate(), pongTimeoutSeconds * 1000);
       timeout.unref();
-      socket.once('pong', () => clearTimeout(timeout));
-      socket.once('close', () => clearTimeout(timeout));
+      // Both listeners go with the first of them: left behind, each ping would add two to every socket for its life.
+      const answered = () => {
+        clearTimeout(timeout);
+        socket.off('pong', answered);
+        socket.off('close', answered);
+      };
+      socket.once('pong', answered);
+      socket.once('close', answered);
       socket.ping();
     }
   }

@@ -59,7 +59,7 @@ export class RealtimePubSub {
    * `next` is waiting (an async generator would hold it until the next event).
    */
   subscribe(topic: Topic, userId?: unknown): AsyncIterableIterator<RealtimeEvent> {
-    return listen(this.emitter, `${topic}:${String(userId)}`, this.maxQueued);
+    return new TopicListener(this.emitter, `${topic}:${String(userId)}`, this.maxQueued);
   }
 
   /** Open subscriptions of a topic for a user (tests check that ended ones are freed). */
@@ -72,66 +72,90 @@ export const createRealtimePubSub = (maxQueued?: number) => new RealtimePubSub(m
 
 const ended = { done: true, value: undefined } as const;
 
+type Wake = (result: IteratorResult<RealtimeEvent, undefined>) => void;
+
 /**
  * The events of one emitter name as an async iterator. Not `events.on`: it allocates two 2,048-slot queues per
- * iterator, 32 KiB for every open subscription, which made a graphql-ws socket cost 8 times a bare one.
+ * iterator, 32 KiB for every open subscription, which made a graphql-ws socket cost 8 times a bare one. A class, not
+ * closures over an object literal: it lives as long as its subscription, and each closure and computed method name
+ * would be allocated again for every one.
  */
-function listen(
-  emitter: EventEmitter,
-  name: string,
-  maxQueued: number,
-): AsyncIterableIterator<RealtimeEvent> {
-  const queued: RealtimeEvent[] = [];
-  const waiting: ((result: IteratorResult<RealtimeEvent, undefined>) => void)[] = [];
-  let done = false;
-  // Set once the queue is full: what was queued is dropped and the next read fails, so nothing grows on.
-  let overflowed = false;
-  // The highest event id handed to this subscription: none goes to it twice.
-  let last = 0n;
-  const listener = (event: RealtimeEvent) => {
+class TopicListener implements AsyncIterableIterator<RealtimeEvent> {
+  private readonly queued: RealtimeEvent[] = [];
+  /** The read waiting for the next event (for await has one at a time); more only for callers that do not wait. */
+  private wake: Wake | undefined = undefined;
+  private moreWaiting: Wake[] | undefined = undefined;
+  private done = false;
+  /** Set once the queue is full: what was queued is dropped and the next read fails, so nothing grows on. */
+  private overflowed = false;
+  /** The highest event id handed to this subscription: none goes to it twice. */
+  private last = 0n;
+  private readonly listener = (event: RealtimeEvent): void => this.heard(event);
+
+  constructor(
+    private readonly emitter: EventEmitter,
+    private readonly name: string,
+    private readonly maxQueued: number,
+  ) {
+    emitter.on(name, this.listener);
+  }
+
+  next(): Promise<IteratorResult<RealtimeEvent, undefined>> {
+    const event = this.queued.shift();
+    if (event !== undefined) return Promise.resolve({ done: false, value: event });
+    if (this.overflowed) {
+      this.overflowed = false;
+      return Promise.reject(new SubscriptionQueueFull(this.maxQueued));
+    }
+    if (this.done) return Promise.resolve(ended);
+    return new Promise((resolve) => {
+      if (this.wake === undefined) this.wake = resolve;
+      else (this.moreWaiting ??= []).push(resolve);
+    });
+  }
+
+  return(): Promise<IteratorResult<RealtimeEvent, undefined>> {
+    this.finish();
+    return Promise.resolve(ended);
+  }
+
+  throw(error: unknown): Promise<IteratorResult<RealtimeEvent, undefined>> {
+    this.finish();
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private heard(event: RealtimeEvent): void {
     const id = BigInt(event.id);
-    if (id <= last) return;
-    last = id;
-    const wake = waiting.shift();
+    if (id <= this.last) return;
+    this.last = id;
+    const wake = this.takeWaiting();
     if (wake) return wake({ done: false, value: event });
-    if (queued.length >= maxQueued) {
-      finish();
-      overflowed = true;
+    if (this.queued.length >= this.maxQueued) {
+      this.finish();
+      this.overflowed = true;
       return;
     }
-    queued.push(event);
-  };
-  const finish = () => {
-    if (done) return;
-    done = true;
-    emitter.off(name, listener);
-    queued.length = 0;
-    for (const wake of waiting.splice(0)) wake(ended);
-  };
-  emitter.on(name, listener);
-  return {
-    next() {
-      const event = queued.shift();
-      if (event !== undefined) return Promise.resolve({ done: false, value: event });
-      if (overflowed) {
-        overflowed = false;
-        return Promise.reject(new SubscriptionQueueFull(maxQueued));
-      }
-      if (done) return Promise.resolve(ended);
-      return new Promise((resolve) => waiting.push(resolve));
-    },
-    return() {
-      finish();
-      return Promise.resolve(ended);
-    },
-    throw(error: unknown) {
-      finish();
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+    this.queued.push(event);
+  }
+
+  /** The longest waiting read, in the order the reads were made. */
+  private takeWaiting(): Wake | undefined {
+    const wake = this.wake;
+    this.wake = this.moreWaiting?.shift();
+    return wake;
+  }
+
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.emitter.off(this.name, this.listener);
+    this.queued.length = 0;
+    for (let wake = this.takeWaiting(); wake; wake = this.takeWaiting()) wake(ended);
+  }
 }
 
 /** Hands each event to the subscriptions of its recipients on this instance. */

@@ -324,6 +324,22 @@ describe('graphql-ws read by a hostile client', () => {
     await expectServerUp();
   });
 
+  it('closes 4408 a socket that sends no connection_init within 3 s, and not one that did', async () => {
+    const user = await createUser(t.client);
+    const silent = rawSocket('/graphql', PROTOCOL);
+    const initialised = rawSocket('/graphql', PROTOCOL);
+    await Promise.all([silent.open, initialised.open]);
+    const openedAt = Date.now();
+    initialised.socket.send(
+      JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${user.token}` } }),
+    );
+    expect(await initialised.frameAt(0)).toMatchObject({ type: 'connection_ack' });
+    expect(await silent.closed).toBe(4408);
+    expect(Date.now() - openedAt).toBeGreaterThanOrEqual(2900);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(initialised.socket.readyState).toBe(WebSocket.OPEN);
+  });
+
   it('pings every socket and drops one that does not answer', async () => {
     const user = await createUser(t.client);
     const mute = new WebSocket(`${wsBase}/graphql`, PROTOCOL, { autoPong: false });

@@ -35,6 +35,20 @@ describe('RealtimePubSub', () => {
     expect(await mine.next()).toEqual({ done: true, value: undefined });
   });
 
+  it('answers reads made without waiting for each other in the order they were made, and ends them all', async () => {
+    const pubSub = new RealtimePubSub();
+    const mine = pubSub.subscribe(Topic.MESSAGE_CREATED, '7');
+    const reads = [mine.next(), mine.next(), mine.next()];
+    pubSub.publish(Topic.MESSAGE_CREATED, '7', event('1'));
+    pubSub.publish(Topic.MESSAGE_CREATED, '7', event('2'));
+    expect((await reads[0]).value).toEqual(event('1'));
+    expect((await reads[1]).value).toEqual(event('2'));
+    const later = mine.next();
+    await mine.return?.();
+    expect(await reads[2]).toEqual({ done: true, value: undefined });
+    expect(await later).toEqual({ done: true, value: undefined });
+  });
+
   it('hands a subscription each event id once, even when an event is published to it again', async () => {
     const pubSub = new RealtimePubSub();
     const mine = pubSub.subscribe(Topic.MESSAGE_CREATED, '7');
