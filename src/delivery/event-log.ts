@@ -49,6 +49,18 @@ export class EventLog {
     return row;
   }
 
+  /**
+   * A reader's sequencing and its first read in one round trip (`event_log_advance`): numbers what was committed
+   * as `sequence(notice)` does, then returns up to `limit` events after `position`, with how many it added.
+   */
+  async advance(position: string, limit: number, notice?: string): Promise<{ rows: LogRow[]; added: number }> {
+    const rows = (await this.dataSource.query(
+      `SELECT ${LOG_COLUMNS}, added FROM event_log_advance($1, $2, $3, $4)`,
+      [SEQUENCE_BATCH, notice ?? null, position, limit],
+    )) as (LogRow & { added: number })[];
+    return { rows, added: rows[0]?.added ?? 0 };
+  }
+
   /** The newest id in the log ("0" when it is empty): where a reader starting now begins. */
   async head(): Promise<string> {
     const [{ head }] = (await this.dataSource.query(

@@ -2,7 +2,7 @@ import type { RealtimeEvent } from '../events/realtime-event';
 import type { Logger } from '../logger';
 import { withTimeout } from '../timeout';
 import type { EventLog } from './event-log';
-import { toEvent } from './event-log';
+import { type LogRow, toEvent } from './event-log';
 import type { EventSink } from './event-sink';
 import type { WakeUp } from './wake-up';
 
@@ -85,19 +85,22 @@ export class LogReader {
     try {
       do {
         this.again = false;
-        let unread = true;
+        let first: LogRow[] | undefined;
         if (this.sequenceAgain) {
           this.sequenceAgain = false;
-          const { head, added } = await this.log.sequence(this.wakeUp.sequencingNotice);
+          const { rows, added } = await this.log.advance(
+            this.position,
+            READ_BATCH,
+            this.wakeUp.sequencingNotice,
+          );
           if (added > 0) {
-            this.wakeUp.announce(head).catch((error: unknown) => {
+            this.wakeUp.announce(rows.at(-1)?.event_id ?? this.position).catch((error: unknown) => {
               this.logger.warn({ err: error }, 'could not announce new events; other instances poll');
             });
           }
-          // Ids only grow: at the newest id there is nothing to read (an idle poll, a commit already read).
-          unread = BigInt(head) > BigInt(this.position);
+          first = rows;
         }
-        if (unread) await this.read();
+        await this.read(first);
         await this.chores();
       } while (this.again && !this.stopped);
     } catch (error) {
@@ -105,9 +108,12 @@ export class LogReader {
     }
   }
 
-  private async read(): Promise<void> {
+  /** Hands the log after the position to the sinks, from `first` when the sequencing read it already. */
+  private async read(first?: LogRow[]): Promise<void> {
+    let given = first;
     while (!this.stopped) {
-      const rows = await this.log.after(this.position, READ_BATCH);
+      const rows = given ?? (await this.log.after(this.position, READ_BATCH));
+      given = undefined;
       if (rows.length === 0) return;
       this.position = rows[rows.length - 1].event_id;
       const events = rows.map(toEvent);
