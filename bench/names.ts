@@ -10,6 +10,6 @@ export const REALTIME = [
 ] as const;
 
 /** Every benchmark's name (its BENCH_ONLY name and its result file), in the order they run. */
-export const BENCHMARKS = ['read', 'statements', ...REALTIME, 'memory', 'cold-start'] as const;
+export const BENCHMARKS = ['read', 'statements', 'bulk-marks', ...REALTIME, 'memory', 'cold-start'] as const;
 
 export type BenchName = (typeof BENCHMARKS)[number];

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
+import { bulkMarksBenchmark } from './benchmarks/bulk-marks';
 import { capacityBenchmark } from './benchmarks/capacity';
 import { coldStartBenchmark } from './benchmarks/cold-start';
 import { fanoutBenchmark } from './benchmarks/fanout';
@@ -176,6 +177,7 @@ async function main(): Promise<boolean> {
     };
     await runner.run('read', () => readBenchmark(ctx));
     await runner.run('statements', () => statementsBenchmark(ctx));
+    await runner.run('bulk-marks', () => bulkMarksBenchmark(ctx));
     await realtimeBenchmarks(ctx, runner);
     await runner.run('memory', () => memoryBenchmark(ctx));
   } finally {

@@ -35,6 +35,9 @@ const FULL = {
   statementMessages: 100,
   /** Statements: how long the idle rate (polls, leases) is counted before, to take it off the messages' count. */
   statementIdleMs: 3_000,
+  /** Bulk marks: unseen rows per markConversationSeen and markAllNotificationsSeen, and how many runs of each. */
+  bulkMarkRows: 20_000,
+  bulkMarkRuns: 5,
   memoryLevels: [0, 1_000, 5_000] as readonly number[],
   /** The longest a run waits for outstanding events before counting them lost. */
   drainMs: 30_000,
@@ -68,6 +71,8 @@ const QUICK: Readonly<typeof FULL> = {
   growthSeconds: 1,
   statementMessages: 10,
   statementIdleMs: 1_000,
+  bulkMarkRows: 500,
+  bulkMarkRuns: 1,
   memoryLevels: [0, 50, 150],
   drainMs: 15_000,
 };

@@ -46,3 +46,28 @@ export function fromLegacyPayload<T extends ObjectLiteral>(metadata: EntityMetad
   }
   return hydrate<T>(metadata, model);
 }
+
+// The column types legacyPayloadSql can render as legacyPayload does (Number: a generated integer key); a bigint or numeric, say, arrives in
+// JavaScript as a string and would be quoted there but not by to_json.
+const PLAIN_SQL_TYPES = new Set<unknown>(['int', 'integer', 'text', 'varchar', 'enum', Number, String]);
+
+/**
+ * A SQL expression of the row `alias` (a row of `metadata`'s table) that is byte for byte `legacyPayload` of it,
+ * for a set-based change that writes its events in the same statement. PostgreSQL's `to_json` escapes text as
+ * JSON.stringify does (`"`, `\`, control characters as `\b \f \n \r \t` or lowercase `\u00xx`, nothing else; text
+ * holds no lone surrogates), and timestamps are written as `laravelTimestamp` writes them.
+ */
+export function legacyPayloadSql(metadata: EntityMetadata, alias: string): string {
+  const fields = metadata.columns.map((column) => {
+    const name = `${alias}."${column.databaseName}"`;
+    const key = JSON.stringify(column.databaseName);
+    if (column.type === 'timestamptz' || column.isCreateDate || column.isUpdateDate) {
+      return `'${key}:' || coalesce('"' || to_char(${name} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"000Z"') || '"', 'null')`;
+    }
+    if (!PLAIN_SQL_TYPES.has(column.type)) {
+      throw new Error(`legacyPayloadSql: column ${metadata.tableName}.${column.databaseName} is not plain`);
+    }
+    return `'${key}:' || coalesce(to_json(${name})::text, 'null')`;
+  });
+  return `('{"model":{' || ${fields.join(` || ',' || `)} || '},"connection":null,"queue":null}')`;
+}

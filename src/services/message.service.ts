@@ -4,7 +4,7 @@ import { Message, MessageStatus, User } from '../entities';
 import { badInput, forbidden, notFound } from '../errors';
 import { adminOnlyFieldsSent, definedOnly } from './changes';
 import type { Throttles } from '../http/throttles';
-import { stageMessagesUpdated } from '../subscribers/message.subscriber';
+import { updateMessagesInBulk } from '../subscribers/message.subscriber';
 import { assertPusherSize, outboxCommitted } from '../subscribers/outbox-staging';
 import { legacyPayloadAroundId } from '../events/legacy-model';
 import { RealtimeEventName } from '../events/realtime-event';
@@ -301,32 +301,27 @@ export class MessageService {
   }
 
   /**
-   * Marks every unseen message from one user to the viewer as seen, in one statement whatever their number;
-   * returns how many changed. Each changed message still gets its own MessageUpdated, as save() would stage it.
+   * Marks every unseen message from one user to the viewer as seen, and writes each one's MessageUpdated (as save()
+   * would stage it), in one statement whatever their number; returns how many changed.
    */
   async markConversationSeen(viewer: Viewer, otherUserId: number): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      // Locked in id order, as a concurrent mark of the same conversation locks them, so neither waits crosswise.
-      const rows = (await manager.query(
-        `WITH target AS (
+    return this.dataSource.transaction((manager) =>
+      updateMessagesInBulk(
+        manager,
+        // Locked in id order, as a concurrent mark of the same conversation locks them, so neither waits crosswise;
+        // then changed by their keys, so the update reads the rows it changes and never the whole table.
+        `target AS (
            SELECT message_id FROM messages
             WHERE sender_id = $1 AND receiver_id = $2 AND status = 'unseen'
             ORDER BY message_id
               FOR UPDATE),
          changed AS (
            UPDATE messages m SET status = 'seen', updated_at = CURRENT_TIMESTAMP
-             FROM target WHERE m.message_id = target.message_id
-           RETURNING m.*)
-         SELECT * FROM changed ORDER BY message_id`,
+            WHERE m.message_id = ANY (ARRAY(SELECT message_id FROM target))
+           RETURNING m.*)`,
         [otherUserId, viewer.user.id],
-      )) as Record<string, unknown>[];
-      const metadata = manager.connection.getMetadata(Message);
-      await stageMessagesUpdated(
-        manager,
-        rows.map((row) => hydrate<Message>(metadata, row)),
-      );
-      return rows.length;
-    });
+      ),
+    );
   }
 }
 

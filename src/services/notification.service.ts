@@ -1,8 +1,7 @@
 import { type DataSource, In } from 'typeorm';
-import { hydrate } from '../database/hydrate';
 import { Notification, NotificationStatus, User } from '../entities';
 import { badInput, forbidden, notFound } from '../errors';
-import { stageNotificationsUpdated } from '../subscribers/notification.subscriber';
+import { updateNotificationsInBulk } from '../subscribers/notification.subscriber';
 import { adminOnlyFieldsSent, definedOnly } from './changes';
 import { type BeforePage, beforeConditions, DEFAULT_PAGE_SIZE } from './paging';
 import { isAdmin, requireAdmin, targetUserId, type Viewer } from './viewer';
@@ -120,32 +119,27 @@ export class NotificationService {
   }
 
   /**
-   * Marks every unseen notification of the viewer as seen, in one statement whatever their number; returns how
-   * many changed. Each changed notification still gets its own NotificationUpdated, as save() would stage it.
+   * Marks every unseen notification of the viewer as seen, and writes each one's NotificationUpdated (as save()
+   * would stage it), in one statement whatever their number; returns how many changed.
    */
   async markAllSeen(viewer: Viewer): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
-      // Locked in id order, as a concurrent mark locks them, so neither waits crosswise.
-      const rows = (await manager.query(
-        `WITH target AS (
+    return this.dataSource.transaction((manager) =>
+      updateNotificationsInBulk(
+        manager,
+        // Locked in id order, as a concurrent mark locks them, so neither waits crosswise; then changed by their
+        // keys, so the update reads the rows it changes and never the whole table.
+        `target AS (
            SELECT notification_id FROM notifications
             WHERE receiver_id = $1 AND status = 'unseen'
             ORDER BY notification_id
               FOR UPDATE),
          changed AS (
            UPDATE notifications n SET status = 'seen', updated_at = CURRENT_TIMESTAMP
-             FROM target WHERE n.notification_id = target.notification_id
-           RETURNING n.*)
-         SELECT * FROM changed ORDER BY notification_id`,
+            WHERE n.notification_id = ANY (ARRAY(SELECT notification_id FROM target))
+           RETURNING n.*)`,
         [viewer.user.id],
-      )) as Record<string, unknown>[];
-      const metadata = manager.connection.getMetadata(Notification);
-      await stageNotificationsUpdated(
-        manager,
-        rows.map((row) => hydrate<Notification>(metadata, row)),
-      );
-      return rows.length;
-    });
+      ),
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 import { type EntityManager, EventSubscriber } from 'typeorm';
 import { Message } from '../entities/message';
 import { RealtimeEventName } from '../events/realtime-event';
-import { stageBulkUpdate } from './bulk-update-staging';
+import { updateInBulk } from './bulk-update-staging';
 import { OutboxEntitySubscriber } from './outbox-entity.subscriber';
 
 // The columns the receiver's unread counts depend on.
@@ -37,13 +37,23 @@ export class MessageSubscriber extends OutboxEntitySubscriber<Message> {
   }
 }
 
-/** The events of messages one set-based update changed (each a status change), as the subscriber stages a save(). */
-export function stageMessagesUpdated(manager: EntityManager, messages: readonly Message[]): Promise<void> {
-  return stageBulkUpdate(manager, {
+/**
+ * A set-based update of messages (`changed` as `updateInBulk` takes it) with the events the subscriber stages for a
+ * save() of each changed row: MessageUpdated to its sender and receiver, and the receiver's counts checked.
+ */
+export function updateMessagesInBulk(
+  manager: EntityManager,
+  changed: string,
+  parameters: readonly unknown[],
+): Promise<number> {
+  return updateInBulk(manager, {
     target: Message,
     name: RealtimeEventName.MESSAGE_UPDATED,
-    rows: messages,
-    recipientsOf: updatedFor,
-    countsOf: [...new Set(messages.map((message) => message.receiverId))],
+    changed,
+    parameters,
+    // As updatedFor, without the receiver twice in a message to oneself (legacy data may hold some).
+    recipients:
+      'CASE WHEN sender_id = receiver_id THEN ARRAY[sender_id] ELSE ARRAY[sender_id, receiver_id] END',
+    countsOf: 'receiver_id',
   });
 }

@@ -1,7 +1,7 @@
 import { type EntityManager, EventSubscriber } from 'typeorm';
 import { Notification } from '../entities/notification';
 import { RealtimeEventName } from '../events/realtime-event';
-import { stageBulkUpdate } from './bulk-update-staging';
+import { updateInBulk } from './bulk-update-staging';
 import { OutboxEntitySubscriber } from './outbox-entity.subscriber';
 
 // The columns the receiver's unread counts depend on.
@@ -37,16 +37,21 @@ export class NotificationSubscriber extends OutboxEntitySubscriber<Notification>
   }
 }
 
-/** The events of notifications one set-based update changed (each a status change), as the subscriber stages a save(). */
-export function stageNotificationsUpdated(
+/**
+ * A set-based update of notifications (`changed` as `updateInBulk` takes it) with the events the subscriber stages
+ * for a save() of each changed row: NotificationUpdated to its receiver, and the receiver's counts checked.
+ */
+export function updateNotificationsInBulk(
   manager: EntityManager,
-  notifications: readonly Notification[],
-): Promise<void> {
-  return stageBulkUpdate(manager, {
+  changed: string,
+  parameters: readonly unknown[],
+): Promise<number> {
+  return updateInBulk(manager, {
     target: Notification,
     name: RealtimeEventName.NOTIFICATION_UPDATED,
-    rows: notifications,
-    recipientsOf: updatedFor,
-    countsOf: [...new Set(notifications.map((notification) => notification.receiverId))],
+    changed,
+    parameters,
+    recipients: 'ARRAY[receiver_id]',
+    countsOf: 'receiver_id',
   });
 }

@@ -1,4 +1,6 @@
-import type { EntityManager } from 'typeorm';
+import type { EntityManager, EntityMetadata, ObjectLiteral } from 'typeorm';
+import { hydrate } from '../database/hydrate';
+import { legacyPayloadSql } from '../events/legacy-model';
 import { RealtimeEventName } from '../events/realtime-event';
 
 /** One staged event as a transaction writes it (numbered into the event log once committed). */
@@ -35,3 +37,48 @@ export async function insertOutboxRows(
 
 /** A recipient list as an array literal, one text per event: unnest would flatten a two-dimensional array. */
 const recipientList = (recipientIds: readonly number[]): string => `{${recipientIds.join(',')}}`;
+
+/** The events of rows a set-based change wrote, one per row, made in SQL from the rows. */
+export interface BulkEvents {
+  readonly name: RealtimeEventName;
+  /** The rows' entity: its table, key and the columns of the payload. */
+  readonly metadata: EntityMetadata;
+  /** The keys of the rows, each of which changed a value. */
+  readonly ids: readonly number[];
+  /** A SQL int[] of a row of the table, its columns unqualified: who gets its event (no user twice). */
+  readonly recipients: string;
+}
+
+/** Pusher refuses event data over 10 KB, so a change whose event could never be delivered is not written either. */
+export const MAX_EVENT_DATA_BYTES = 10240;
+
+/**
+ * Writes one event per row of `events.ids`, in id order, each payload byte for byte `legacyPayload` of the row, in
+ * one statement; returns whether it wrote any, and the row with the largest payload if that is past Pusher's limit,
+ * for the caller to refuse as it refuses a single change.
+ */
+export async function insertBulkEvents(
+  manager: EntityManager,
+  events: BulkEvents,
+): Promise<{ written: boolean; oversized?: ObjectLiteral }> {
+  const { metadata } = events;
+  const key = `"${metadata.primaryColumns[0].databaseName}"`;
+  const table = `"${metadata.tableName}"`;
+  const payload = legacyPayloadSql(metadata, 'changed');
+  // Sorted before the payloads are made, so the sort holds the rows and not their events (which spilled to disk).
+  const [{ written, largest }] = (await manager.query(
+    `WITH inserted AS (
+       INSERT INTO event_outbox_pending (event_name, recipient_ids, payload)
+       SELECT $2, ${events.recipients}, ${payload}
+         FROM (SELECT * FROM ${table} WHERE ${key} = ANY($1::int[]) ORDER BY ${key}) AS changed
+       RETURNING octet_length(payload) AS bytes)
+     SELECT count(*)::int AS written, coalesce(max(bytes), 0)::int AS largest FROM inserted`,
+    [events.ids, events.name],
+  )) as { written: number; largest: number }[];
+  if (largest <= MAX_EVENT_DATA_BYTES) return { written: written > 0 };
+  const [row] = (await manager.query(
+    `SELECT * FROM ${table} AS changed WHERE ${key} = ANY($1::int[]) ORDER BY octet_length(${payload}) DESC LIMIT 1`,
+    [events.ids],
+  )) as Record<string, unknown>[];
+  return { written: written > 0, oversized: hydrate(metadata, row) };
+}

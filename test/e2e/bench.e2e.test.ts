@@ -117,6 +117,22 @@ describe('npm run bench, BENCH_QUICK=1', () => {
     }
   });
 
+  it('times both bulk marks on the server and their bare UPDATEs on the baseline, each run', () => {
+    if (!available) return;
+    const figures = results.get('bulk-marks')?.figures as {
+      rows: number;
+      project: Record<'messagesMs' | 'notificationsMs', number[]>;
+      baseline: Record<'messagesMs' | 'notificationsMs', number[]>;
+    };
+    expect(figures.rows).toBeGreaterThan(0);
+    for (const side of [figures.project, figures.baseline]) {
+      for (const times of [side.messagesMs, side.notificationsMs]) {
+        expect(times.length).toBeGreaterThan(0);
+        for (const ms of times) expect(ms).toBeGreaterThan(0);
+      }
+    }
+  });
+
   it('delivers every fan-out message to graphql-ws and pusher-js receivers, and on the baseline', () => {
     if (!available) return;
     const figures = results.get('fanout')?.figures as Record<

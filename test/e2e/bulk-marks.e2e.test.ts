@@ -190,6 +190,28 @@ run(
   },
 );
 
+run(
+  "a mark whose event would pass Pusher's 10 KB refuses as save() does, naming the field, and changes nothing",
+  async () => {
+    const a = await createUser(t.client);
+    const b = await createUser(t.client);
+    // Written behind the server's back: sendMessage itself refuses a detail this long.
+    const { rows } = await db.query<{ message_id: number }>(
+      `INSERT INTO messages (detail, status, sender_id, receiver_id)
+       VALUES ('short', 'unseen', $1, $2), (repeat('x', 11000), 'unseen', $1, $2) RETURNING message_id`,
+      [a.id, b.id],
+    );
+    const refused = await t.client.request(SEEN, { other: a.id }, b.token);
+    expect(refused.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(refused.errors?.[0].message).toMatch(/^detail: is too long/);
+    const { rows: after } = await db.query<{ status: string }>(
+      'SELECT status FROM messages WHERE message_id = ANY($1::int[])',
+      [rows.map((row) => row.message_id)],
+    );
+    expect(after).toEqual([{ status: 'unseen' }, { status: 'unseen' }]);
+  },
+);
+
 /** Holds a message's row lock from the test's own connection while `during` runs, then lets it go. */
 async function whileLocked(messageId: string, during: () => Promise<void>): Promise<void> {
   await db.query('BEGIN');
