@@ -43,6 +43,16 @@ export const tooManyRequests = (retryAfterSeconds: number): AppError =>
     retryAfter: retryAfterSeconds,
   });
 
+/**
+ * What a client is told when the database gave up on its request in time (a statement or lock timeout): a fault of
+ * the server's, so `INTERNAL_SERVER_ERROR` in GraphQL and 503 on the legacy routes, with the seconds to wait in the
+ * field throttling uses (`retryAfter`, the `Retry-After` header).
+ */
+export const SERVER_BUSY = {
+  message: 'The server is busy; try again shortly.',
+  retryAfterSeconds: 1,
+} as const;
+
 /** A resume from an event id whose following events are past retention: the client must refetch instead. */
 /** A position no event ever had: the database was restored from before it, or the id was made up. */
 export const cursorAhead = (field: string): AppError =>

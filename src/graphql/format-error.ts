@@ -3,8 +3,9 @@ import type { ValidationError } from 'class-validator';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import { UNSTORABLE_TEXT_MESSAGE, unstorableText } from '../database/unstorable-text';
-import { AppError } from '../errors';
+import { AppError, SERVER_BUSY } from '../errors';
 import type { Logger } from '../logger';
+import { databaseTimeout } from '../services/db-errors';
 
 // Codes of refusals caused by the request itself; anything else is a fault of the server.
 const CLIENT_CODES = new Set([
@@ -54,7 +55,8 @@ const ARGUMENT_COERCION =
 
 /**
  * Client refusals keep their message and code; server faults are logged and, outside development, reduced to a
- * generic message, so no stack trace or SQL text reaches a client.
+ * generic message, so no stack trace or SQL text reaches a client. A database timeout says, in every mode, that the
+ * server is busy and when to retry.
  */
 export function createErrorFormatter(logger: Logger, exposeInternals: boolean, hideSuggestions = false) {
   const format = formatWith(logger, exposeInternals);
@@ -109,6 +111,15 @@ function formatWith(logger: Logger, exposeInternals: boolean) {
       if (exposeInternals) return formatted;
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
+    }
+    if (databaseTimeout(original)) {
+      logger.warn({ err: original, path: formatted.path }, 'GraphQL operation timed out in the database');
+      return {
+        message: SERVER_BUSY.message,
+        locations: formatted.locations,
+        path: formatted.path,
+        extensions: { code: 'INTERNAL_SERVER_ERROR', retryAfter: SERVER_BUSY.retryAfterSeconds },
+      };
     }
     logger.error({ err: original, path: formatted.path }, 'GraphQL operation failed');
     if (exposeInternals) return formatted;

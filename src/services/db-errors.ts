@@ -14,3 +14,20 @@ export function foreignKeyViolation(error: unknown, column: string): boolean {
   const driverError = error.driverError as { code?: string; detail?: string };
   return driverError.code === '23503' && (driverError.detail ?? '').includes(`(${column})=`);
 }
+
+// query_canceled (statement_timeout, or a cancel) and lock_not_available (lock_timeout).
+const TIMEOUT_CODES = new Set(['57014', '55P03']);
+
+/**
+ * Whether the error, or one it wraps, is PostgreSQL giving up on a statement in DATABASE_STATEMENT_TIMEOUT or on a
+ * lock in DATABASE_LOCK_TIMEOUT: nothing was wrong with the request, and the same one may succeed shortly.
+ */
+export function databaseTimeout(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; depth += 1) {
+    const driverError: unknown = cause instanceof QueryFailedError ? cause.driverError : cause;
+    const code = (driverError as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && TIMEOUT_CODES.has(code)) return true;
+    cause = (cause as { originalError?: unknown }).originalError ?? cause.cause;
+  }
+  return false;
+}

@@ -7,9 +7,10 @@ import express, {
   Router,
 } from 'express';
 import { UNSTORABLE_TEXT_MESSAGE, unstorableText } from '../../database/unstorable-text';
-import { AppError, badInput } from '../../errors';
+import { AppError, badInput, SERVER_BUSY } from '../../errors';
 import type { Logger } from '../../logger';
 import type { AuthService } from '../../services/auth.service';
+import { databaseTimeout } from '../../services/db-errors';
 import type { Viewer } from '../../services/viewer';
 import { bearerToken } from '../bearer-token';
 import { clientIp, throttleByIp } from '../throttle-middleware';
@@ -145,6 +146,12 @@ export function legacyRouter(
     };
     if (status !== undefined && status >= 400 && status < 500) {
       res.status(status).json({ message: expose !== false && message ? message : 'Bad Request' });
+      return;
+    }
+    if (databaseTimeout(error)) {
+      logger.warn({ err: error, path: req.path }, 'legacy request timed out in the database');
+      res.set('Retry-After', String(SERVER_BUSY.retryAfterSeconds));
+      res.status(503).json({ message: SERVER_BUSY.message });
       return;
     }
     logger.error({ err: error, path: req.path }, 'legacy request failed');

@@ -1,0 +1,185 @@
+import { Client } from 'pg';
+import { sendMessage } from '../fixtures/messages';
+import { createUser, loginAdmin } from '../fixtures/users';
+import type { GqlResult } from '../support/graphql-client';
+import { LegacyHttpClient } from '../support/legacy-http';
+import { SHARED_DATABASE_URL, sharedServicesAvailable } from '../support/shared-services';
+import { startTestServer, type TestServer } from '../support/test-server';
+
+// A statement or lock timeout is the server being busy, not the request being wrong: clients are told so, with
+// when to retry, and never the SQL that timed out.
+const BUSY = 'The server is busy; try again shortly.';
+
+const SEEN = 'mutation M($other: ID!) { markConversationSeen(otherUserId: $other) }';
+const ALL_SEEN = 'mutation { markAllNotificationsSeen }';
+
+// The lock is held from the test's own connection, beside the server's pool, on a PostgreSQL both reach.
+let available = false;
+let t: TestServer;
+let db: Client;
+beforeAll(async () => {
+  available = await sharedServicesAvailable();
+  if (!available) return;
+  t = await startTestServer({
+    env: { DATABASE_URL: SHARED_DATABASE_URL, DATABASE_LOCK_TIMEOUT: '100' },
+  });
+  db = new Client({ connectionString: SHARED_DATABASE_URL });
+  await db.connect();
+}, 60_000);
+afterAll(async () => {
+  if (!available) return;
+  await db.end();
+  await t.close();
+});
+
+const run = (name: string, test: () => Promise<void>) =>
+  it(name, async () => {
+    if (!available) return;
+    await test();
+  });
+
+/** Holds the row lock of `table`'s row `id` from the test's connection while `during` runs, then lets it go. */
+async function whileLocked(
+  table: string,
+  key: string,
+  id: string,
+  during: () => Promise<void>,
+): Promise<void> {
+  await db.query('BEGIN');
+  try {
+    await db.query(`SELECT 1 FROM ${table} WHERE ${key} = $1 FOR UPDATE`, [id]);
+    await during();
+  } finally {
+    await db.query('ROLLBACK');
+  }
+}
+
+/** The busy answer, whole: no other extension (no stack trace, no SQL state), no word of the statement. */
+function expectBusy(answer: GqlResult<unknown>, field: string): void {
+  // Both marks are non-null fields, so the error nulls the whole data.
+  expect(answer.data ?? null).toBeNull();
+  expect(answer.errors).toHaveLength(1);
+  const [error] = answer.errors ?? [];
+  expect(error.path).toEqual([field]);
+  expect(error.message).toBe(BUSY);
+  expect(error.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', retryAfter: 1 });
+  expect(JSON.stringify(answer)).not.toMatch(/lock|timeout|cancel|SELECT|UPDATE|messages|57014|55P03/i);
+}
+
+const statuses = async (table: string, key: string, ids: string[]) =>
+  (
+    await db.query<{ status: string }>(
+      `SELECT status FROM ${table} WHERE ${key} = ANY($1::int[]) ORDER BY ${key}`,
+      [ids],
+    )
+  ).rows.map((row) => row.status);
+
+/** Events written of these rows marked seen, numbered or still pending. */
+const seenEvents = async (idKey: string, ids: string[]) =>
+  (
+    await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT payload FROM event_outbox UNION ALL SELECT payload FROM event_outbox_pending) e
+        WHERE e.payload::json->'model'->>'${idKey}' = ANY($1::text[]) AND e.payload LIKE '%"status":"seen"%'`,
+      [ids],
+    )
+  ).rows[0].n;
+
+run(
+  'a mark behind a held row lock (lock_timeout, 55P03) answers busy with retryAfter, changes nothing, and goes through once the lock is free',
+  async () => {
+    const a = await createUser(t.client);
+    const b = await createUser(t.client);
+    const first = await sendMessage(t.client, a.token, b.id, 'one');
+    const second = await sendMessage(t.client, a.token, b.id, 'two');
+    const ids = [first.id, second.id];
+
+    await whileLocked('messages', 'message_id', second.id, async () => {
+      const answer = await t.client.request(SEEN, { other: a.id }, b.token);
+      expectBusy(answer, 'markConversationSeen');
+    });
+    expect(await statuses('messages', 'message_id', ids)).toEqual(['unseen', 'unseen']);
+    expect(await seenEvents('message_id', ids)).toBe(0);
+    const { unreadCounts } = await t.client.ok<{ unreadCounts: { unseenMessages: number } }>(
+      '{ unreadCounts { unseenMessages } }',
+      {},
+      b.token,
+    );
+    expect(unreadCounts.unseenMessages).toBe(2);
+
+    // Retrying, as the answer says, succeeds.
+    const retried = await t.client.ok<{ markConversationSeen: number }>(SEEN, { other: a.id }, b.token);
+    expect(retried.markConversationSeen).toBe(2);
+    expect(await statuses('messages', 'message_id', ids)).toEqual(['seen', 'seen']);
+  },
+);
+
+run('markAllNotificationsSeen behind a held notification lock answers busy and changes nothing', async () => {
+  const admin = await loginAdmin(t.client);
+  const b = await createUser(t.client);
+  const { createNotification } = await t.client.ok<{ createNotification: { id: string }[] }>(
+    'mutation C($input: CreateNotificationInput!) { createNotification(input: $input) { id } }',
+    { input: { receiverId: b.id, title: 'T', detail: 'locked' } },
+    admin.token,
+  );
+  const ids = createNotification.map((n) => n.id);
+  await whileLocked('notifications', 'notification_id', ids[0], async () => {
+    expectBusy(await t.client.request(ALL_SEEN, {}, b.token), 'markAllNotificationsSeen');
+  });
+  expect(await statuses('notifications', 'notification_id', ids)).toEqual(['unseen']);
+  expect(await seenEvents('notification_id', ids)).toBe(0);
+});
+
+run(
+  'a legacy route behind a held lock answers 503 with Retry-After and {message}, and changes nothing',
+  async () => {
+    const a = await createUser(t.client);
+    const b = await createUser(t.client);
+    const message = await sendMessage(t.client, a.token, b.id, 'legacy');
+    const legacy = new LegacyHttpClient(t.url);
+    await whileLocked('messages', 'message_id', message.id, async () => {
+      const answer = await legacy.post('/chat/update', { message_id: message.id, status: 'seen' }, b.token);
+      expect(answer.status).toBe(503);
+      expect(answer.headers.get('retry-after')).toBe('1');
+      expect(answer.body).toEqual({ message: BUSY });
+    });
+    expect(await statuses('messages', 'message_id', [message.id])).toEqual(['unseen']);
+    const after = await legacy.post('/chat/update', { message_id: message.id, status: 'seen' }, b.token);
+    expect(after.status).toBe(200);
+    expect(await statuses('messages', 'message_id', [message.id])).toEqual(['seen']);
+  },
+);
+
+run(
+  'with no lock timeout, DATABASE_STATEMENT_TIMEOUT (57014) gives the same busy answer, on GraphQL and the legacy routes',
+  async () => {
+    const a = await createUser(t.client);
+    const b = await createUser(t.client);
+    const message = await sendMessage(t.client, a.token, b.id, 'slow');
+    const second = await startTestServer({
+      env: {
+        DATABASE_URL: SHARED_DATABASE_URL,
+        DATABASE_LOCK_TIMEOUT: '0',
+        DATABASE_STATEMENT_TIMEOUT: '300',
+      },
+      keepDatabase: true,
+    });
+    try {
+      await whileLocked('messages', 'message_id', message.id, async () => {
+        expectBusy(await second.client.request(SEEN, { other: a.id }, b.token), 'markConversationSeen');
+        const legacy = await new LegacyHttpClient(second.url).post(
+          '/chat/update',
+          { message_id: message.id, status: 'hidden' },
+          b.token,
+        );
+        expect([legacy.status, legacy.headers.get('retry-after'), legacy.body]).toEqual([
+          503,
+          '1',
+          { message: BUSY },
+        ]);
+      });
+    } finally {
+      await second.close();
+    }
+    expect(await statuses('messages', 'message_id', [message.id])).toEqual(['unseen']);
+  },
+);
