@@ -53,7 +53,11 @@ export class EventLog {
    * A reader's sequencing and its first read in one round trip (`event_log_advance`): numbers what was committed
    * as `sequence(notice)` does, then returns up to `limit` events after `position`, with how many it added.
    */
-  async advance(position: string, limit: number, notice?: string): Promise<{ rows: LogRow[]; added: number }> {
+  async advance(
+    position: string,
+    limit: number,
+    notice?: string,
+  ): Promise<{ rows: LogRow[]; added: number }> {
     const rows = (await this.dataSource.query(
       `SELECT ${LOG_COLUMNS}, added FROM event_log_advance($1, $2, $3, $4)`,
       [SEQUENCE_BATCH, notice ?? null, position, limit],
