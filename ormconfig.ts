@@ -1,3 +1,4 @@
+import os from 'node:os';
 import 'reflect-metadata';
 import path from 'node:path';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
@@ -15,11 +16,20 @@ export interface DataSourceSettings {
   readonly poolSize?: number;
   readonly logger?: TypeOrmLogger;
   /**
-   * `statement_timeout` and `lock_timeout` of every pooled connection in milliseconds, sent at connect so they
-   * cost no statement; 0 or none leaves PostgreSQL's own (none).
+   * `statement_timeout`, `lock_timeout` and `idle_in_transaction_session_timeout` of every pooled connection in
+   * milliseconds, sent at connect so they cost no statement; 0 or none leaves PostgreSQL's own (none). The last
+   * ends the session of an instance frozen or cut off in the middle of a transaction, whose row locks would
+   * otherwise stop every other instance's writes to the same users until TCP noticed, hours later.
    */
-  readonly timeouts?: { readonly statementMs: number; readonly lockMs: number };
+  readonly timeouts?: {
+    readonly statementMs: number;
+    readonly lockMs: number;
+    readonly idleTransactionMs?: number;
+  };
 }
+
+/** `jobwarehouse <host> <pid>`, within PostgreSQL's 63 bytes. */
+export const applicationName = (): string => `jobwarehouse ${os.hostname()} ${process.pid}`.slice(0, 63);
 
 /** Builds the one DataSource shape the app, the tests and the TypeORM CLI share (migrations, never synchronize). */
 export function createDataSource({
@@ -39,8 +49,13 @@ export function createDataSource({
     migrationsRun: false,
     extra: {
       max: poolSize,
+      // Which process holds a connection, in pg_stat_activity: a DBA (or a test) can tell the instances apart.
+      application_name: applicationName(),
       ...(timeouts?.statementMs ? { statement_timeout: timeouts.statementMs } : {}),
       ...(timeouts?.lockMs ? { lock_timeout: timeouts.lockMs } : {}),
+      ...(timeouts?.idleTransactionMs
+        ? { idle_in_transaction_session_timeout: timeouts.idleTransactionMs }
+        : {}),
     },
     logger,
     logging: logger === undefined ? false : ['query', 'error'],

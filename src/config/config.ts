@@ -97,10 +97,14 @@ export interface MetricsSettings {
   readonly maxOperations: number;
 }
 
-/** PostgreSQL's `statement_timeout` and `lock_timeout` for the pool's connections, in milliseconds; 0 is none. */
+/**
+ * PostgreSQL's `statement_timeout`, `lock_timeout` and `idle_in_transaction_session_timeout` for the pool's
+ * connections, in milliseconds; 0 is none.
+ */
 export interface DatabaseTimeouts {
   readonly statementMs: number;
   readonly lockMs: number;
+  readonly idleTransactionMs: number;
 }
 
 /** What one client may hold or send on the WebSocket endpoints. */
@@ -335,6 +339,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseTimeouts: {
       statementMs: read.integer('DATABASE_STATEMENT_TIMEOUT', 5000, 0, 3_600_000),
       lockMs: read.integer('DATABASE_LOCK_TIMEOUT', 2000, 0, 3_600_000),
+      idleTransactionMs: read.integer('DATABASE_IDLE_TRANSACTION_TIMEOUT', 5000, 0, 3_600_000),
     },
     dataDir: path.resolve(read.string('DATA_DIR') ?? './data'),
     redisUrl: read.url('REDIS_URL', ['redis:', 'rediss:']),

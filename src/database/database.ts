@@ -54,14 +54,18 @@ export async function runMigrations(database: Database): Promise<void> {
   const lock = dataSource.createQueryRunner();
   await lock.connect();
   try {
-    await lock.query('SET statement_timeout = 0; SET lock_timeout = 0');
+    await lock.query(
+      'SET statement_timeout = 0; SET lock_timeout = 0; SET idle_in_transaction_session_timeout = 0',
+    );
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     const executor = new MigrationExecutor(dataSource, lock);
     executor.transaction = 'each';
     await executor.executePendingMigrations();
   } finally {
     await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
-    await lock.query('RESET statement_timeout; RESET lock_timeout').catch(() => undefined);
+    await lock
+      .query('RESET statement_timeout; RESET lock_timeout; RESET idle_in_transaction_session_timeout')
+      .catch(() => undefined);
     await lock.release();
   }
 }

@@ -98,6 +98,8 @@ export async function importLegacy(
       // fire) may take longer on a big table, and nothing else waits on this transaction.
       await manager.query('SET LOCAL statement_timeout = 0');
       await manager.query('SET LOCAL lock_timeout = 0');
+      // It reads MySQL between its statements: idle in its transaction, which must not end it.
+      await manager.query('SET LOCAL idle_in_transaction_session_timeout = 0');
       // Taken before anything is read: a second import (or a server writing to the same database) waits for this
       // one to commit, then sees its marks and runs as a delta, instead of both passing the empty-target check.
       await manager.query('LOCK TABLE users, messages, notifications IN SHARE ROW EXCLUSIVE MODE');

@@ -135,6 +135,11 @@ export class MessageService {
           throw notFound('User', userId);
       }
       Object.assign(message, definedOnly(changes));
+      // The rule sendMessage keeps holds for an admin's move of a message too.
+      if (message.senderId === message.receiverId) {
+        const field = changes.receiverId !== undefined ? 'receiverId' : 'senderId';
+        throw badInput(field, 'a message cannot be from and to the same user.');
+      }
       return manager.save(message);
     });
   }

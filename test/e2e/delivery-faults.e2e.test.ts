@@ -331,3 +331,64 @@ it('database connections killed five times mid-burst: no built-in socket is hand
   expect(messageIdsOf(legacy)).toEqual(all);
   expect(idsOf(gql)).toEqual(all);
 }, 180_000);
+
+it("an instance frozen in the middle of a transaction holds up no one's writes past DATABASE_IDLE_TRANSACTION_TIMEOUT", async () => {
+  if (!available) return;
+  await resetDatabase(SHARED_DATABASE_URL);
+  const env = { DATABASE_IDLE_TRANSACTION_TIMEOUT: '1000' };
+  const [frozen, other] = [await spawn(env), await spawn(env)];
+  const frozenClient = new GraphQLClient(`${frozen.url}/graphql`);
+  const otherClient = new GraphQLClient(`${other.url}/graphql`);
+  const r = await createUser(otherClient);
+  const s = await createUser(otherClient);
+  const t = await createUser(otherClient);
+  const ids: string[] = [];
+  for (let i = 0; i < 10; i++) ids.push((await trySend(otherClient, s, r, `to update ${i}`)) ?? '');
+  const UPDATE =
+    'mutation U($id: ID!, $status: MessageStatus!) { updateMessage(id: $id, input: { status: $status }) { id } }';
+  let updating = true;
+  // Status changes lock a message row and the receiver's counter row inside a transaction of several statements.
+  const updates = [0, 1, 2].map(async () => {
+    for (let i = 0; updating; i++) {
+      const status = i % 2 === 0 ? 'SEEN' : 'UNSEEN';
+      await frozenClient.request(UPDATE, { id: ids[i % ids.length], status }, r.token).catch(() => undefined);
+    }
+  });
+  const sql = new Client({ connectionString: SHARED_DATABASE_URL });
+  await sql.connect();
+  cleanups.push(() => sql.end());
+  const openTransactions = async () =>
+    (
+      await sql.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction'`,
+        [`jobwarehouse ${os.hostname()} ${frozen.child.pid}`.slice(0, 63)],
+      )
+    ).rows;
+  try {
+    // Freeze it until it is caught between two statements of a transaction, holding its locks.
+    let caught = false;
+    for (let attempt = 0; attempt < 300 && !caught; attempt++) {
+      await sleep(20 + Math.random() * 40);
+      frozen.child.kill('SIGSTOP');
+      await sleep(100);
+      caught = (await openTransactions()).length > 0;
+      if (!caught) frozen.child.kill('SIGCONT');
+    }
+    expect(caught).toBe(true);
+    // PostgreSQL ends its session a second later, and the other instance's writes to the same user go through.
+    for (let i = 0; i < 3; i++) {
+      expect(await trySend(otherClient, t, r, `while the other is frozen ${i}`)).toBeDefined();
+    }
+    const marked = await otherClient.request(
+      'mutation M($o: ID!) { markConversationSeen(otherUserId: $o) }',
+      { o: s.id },
+      r.token,
+    );
+    expect(marked.errors).toBeUndefined();
+    expect(await openTransactions()).toEqual([]);
+  } finally {
+    updating = false;
+    frozen.child.kill('SIGCONT');
+    await Promise.all(updates);
+  }
+}, 120_000);

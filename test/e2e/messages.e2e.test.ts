@@ -154,6 +154,21 @@ describe('updateMessage', () => {
       (await t.client.fails(UPDATE, { id: '777777', input: { status: 'SEEN' } }, admin.token)).extensions
         ?.code,
     ).toBe('NOT_FOUND');
+    // Not even an admin makes a message from and to one user, which sendMessage refuses.
+    const toSender = await t.client.fails(UPDATE, { id: sent.id, input: { receiverId: a.id } }, admin.token);
+    expect(toSender.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'receiverId' });
+    const fromReceiver = await t.client.fails(
+      UPDATE,
+      { id: sent.id, input: { senderId: c.id } },
+      admin.token,
+    );
+    expect(fromReceiver.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'senderId' });
+    const { message: stored } = await t.client.ok<{ message: MessageData }>(
+      'query Q($id: ID!) { message(id: $id) { id senderId receiverId } }',
+      { id: sent.id },
+      admin.token,
+    );
+    expect(stored).toMatchObject({ id: sent.id, senderId: a.id, receiverId: c.id });
   });
 });
 
