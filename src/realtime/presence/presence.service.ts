@@ -146,18 +146,25 @@ export class PresenceService {
   }
 
   private async announce(transition: PresenceTransition): Promise<void> {
-    const { group, member, present, info, at, version } = transition;
+    const { group, member, present, info, version } = transition;
+    let at = transition.at;
+    if (group === ONLINE) {
+      // Plain SQL: a presence change is not a profile change, so updated_at and the entity subscribers stay out.
+      // Never backwards: announcements of two instances may reach this point in either order, and a member
+      // swept with its dead instance (last seen at that instance's last heartbeat) may have come online after it.
+      // The change announces what is stored, so the event and the presence query agree.
+      const [stored] = (await this.dataSource.query(
+        `WITH seen AS (
+           UPDATE users SET last_seen_at = greatest(coalesce(last_seen_at, $2::timestamptz), $2::timestamptz)
+            WHERE user_id = $1 RETURNING last_seen_at)
+         SELECT last_seen_at FROM seen`,
+        [Number(member), at],
+      )) as { last_seen_at: Date }[];
+      if (stored) at = new Date(stored.last_seen_at);
+    }
     const change: PresenceChange = { group, member, present, info, at: at.toISOString(), version };
     await this.bus.publish('presence-changed', change);
     for (const handler of this.announcedHere) handler(change);
-    if (group === ONLINE) {
-      // Plain SQL: a presence change is not a profile change, so updated_at and the entity subscribers stay out.
-      // Never backwards: announcements of two instances may reach this point in either order.
-      await this.dataSource.query(
-        'UPDATE users SET last_seen_at = $2 WHERE user_id = $1 AND (last_seen_at IS NULL OR last_seen_at <= $2)',
-        [Number(member), at],
-      );
-    }
   }
 }
 
