@@ -15,7 +15,7 @@ import { type GraphQLContext, SocketContext, viewerResolver } from '../graphql/c
 import { createErrorFormatter } from '../graphql/format-error';
 import { noHttpSubscriptions } from '../graphql/limits/no-http-subscriptions';
 import { operationLimitRules } from '../graphql/limits/operation-limits';
-import { createLoaders } from '../graphql/loaders';
+import { createLoaders, type Loaders } from '../graphql/loaders';
 import { createResolverContainer, type LiveServices } from '../graphql/resolver-container';
 import { sandboxLandingPage } from '../graphql/sandbox-landing-page';
 import { clientIp } from '../http/throttle-middleware';
@@ -98,13 +98,23 @@ export async function buildGraphQLApi(parts: GraphQLApiParts): Promise<GraphQLAp
     cors(),
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => ({
-        viewer: viewerResolver(services.auth, req.headers.authorization),
-        loaders: createLoaders(dataSource, services.messages),
-        container,
-        throttles,
-        client: clientIp(req),
-      }),
+      // Loaders and the client address on demand: most operations (`me`, a conversation page read with its
+      // users) use neither, and every request would otherwise build two loaders and walk the proxy chain.
+      context: async ({ req }) => {
+        let loaders: Loaders | undefined;
+        let client: string | undefined;
+        return {
+          viewer: viewerResolver(services.auth, req.headers.authorization),
+          get loaders() {
+            return (loaders ??= createLoaders(dataSource, services.messages));
+          },
+          container,
+          throttles,
+          get client() {
+            return (client ??= clientIp(req));
+          },
+        };
+      },
     }),
   );
   const socketLoaders = () => createLoaders(dataSource, services.messages);

@@ -12,7 +12,9 @@ import {
 import { MessageStatus } from './enums';
 import { User } from './user';
 
-@ObjectType({ description: 'A direct message from one user to another.' })
+// simpleResolvers: fields read straight from the entity, without type-graphql's wrapper around each of the
+// hundreds a page holds. Only for types whose GraphQL field names are their property names.
+@ObjectType({ simpleResolvers: true, description: 'A direct message from one user to another.' })
 @Entity({ name: 'messages' })
 // Conversation paging (both directions) and the latest-chats query.
 @Index('messages_sender_receiver_id_idx', ['senderId', 'receiverId', 'id'])

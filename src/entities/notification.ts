@@ -12,7 +12,9 @@ import {
 import { NotificationStatus } from './enums';
 import { User } from './user';
 
-@ObjectType({ description: 'A notice sent by an admin to one user.' })
+// simpleResolvers: fields read straight from the entity, without type-graphql's wrapper around each of the
+// hundreds a page holds. Only for types whose GraphQL field names are their property names.
+@ObjectType({ simpleResolvers: true, description: 'A notice sent by an admin to one user.' })
 @Entity({ name: 'notifications' })
 // A user's notifications newest first, and counts by status.
 @Index('notifications_receiver_id_idx', ['receiverId', 'id'])

@@ -2,7 +2,12 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { UserRole, UserStatus } from './enums';
 
-@ObjectType({ description: 'A person with an account: a job seeker, an employer or an admin.' })
+// simpleResolvers: fields read straight from the entity, without type-graphql's wrapper around each of the
+// hundreds a page holds. Only for types whose GraphQL field names are their property names.
+@ObjectType({
+  simpleResolvers: true,
+  description: 'A person with an account: a job seeker, an employer or an admin.',
+})
 @Entity({ name: 'users' })
 export class User {
   @Field(() => ID)

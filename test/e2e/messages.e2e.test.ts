@@ -190,6 +190,26 @@ describe('conversation', () => {
     expect(await conversation(b.token, a.id, { first: 3 })).toEqual(page1.slice(0, 3));
   });
 
+  it('shows each message with its own sender and receiver, as they are now', async () => {
+    const [a, b] = await trio();
+    await sendMessage(t.client, a.token, b.id, 'a to b');
+    await sendMessage(t.client, b.token, a.id, 'b to a');
+    await t.client.ok('mutation { updateProfile(input: { name: "Renamed B" }) { id } }', {}, b.token);
+    const query = `query C($other: ID!) {
+      conversation(otherUserId: $other) { detail sender { id name email } receiver { id name email } }
+    }`;
+    const { conversation: page } = await t.client.ok<{
+      conversation: { detail: string; sender: unknown; receiver: unknown }[];
+    }>(query, { other: b.id }, a.token);
+    // The users come from the same statement as the page: fresh, each in its place, contact data only for the viewer.
+    const me = { id: a.id, name: expect.any(String), email: expect.any(String) };
+    const other = { id: b.id, name: 'Renamed B', email: null };
+    expect(page).toEqual([
+      { detail: 'b to a', sender: other, receiver: me },
+      { detail: 'a to b', sender: me, receiver: other },
+    ]);
+  });
+
   it("shows another user's conversation to an admin only", async () => {
     const [a, b, c] = await trio();
     await sendMessage(t.client, a.token, b.id, 'secret');

@@ -41,6 +41,7 @@ export class MessageResolver {
       userId: parseOptionalId(userId, 'userId'),
       first: page.first,
       before: parseOptionalId(page.before, 'before'),
+      withUsers: true,
     });
   }
 
@@ -142,14 +143,15 @@ export class MessageResolver {
     );
   }
 
+  // A user the message was read with is answered at once: a page's answer completes without waiting on a loader.
   @FieldResolver(() => User)
-  sender(@Root() message: Message, @Ctx() { loaders }: GraphQLContext): Promise<User | null> {
-    return loaders.user.load(message.senderId);
+  sender(@Root() message: Message, @Ctx() { loaders }: GraphQLContext): User | Promise<User | null> {
+    return message.senderUser ?? loaders.user.load(message.senderId);
   }
 
   @FieldResolver(() => User)
-  receiver(@Root() message: Message, @Ctx() { loaders }: GraphQLContext): Promise<User | null> {
-    return loaders.user.load(message.receiverId);
+  receiver(@Root() message: Message, @Ctx() { loaders }: GraphQLContext): User | Promise<User | null> {
+    return message.receiverUser ?? loaders.user.load(message.receiverId);
   }
 }
 
