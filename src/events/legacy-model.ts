@@ -6,12 +6,21 @@ export function laravelTimestamp(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-/** Every column of a row under its database (snake_case) name, as Laravel's `toArray()` gave it. */
+/**
+ * Every column of a row under its database (snake_case) name, as Laravel's `toArray()` gave it. Text is as the row
+ * stores it: a lone UTF-16 surrogate (which JSON lets a client send as `\ud800`) reaches PostgreSQL as U+FFFD, so
+ * it is U+FFFD here too, and the event says what the row holds.
+ */
 export function toLegacyModel(metadata: EntityMetadata, entity: ObjectLiteral): Record<string, unknown> {
   const model: Record<string, unknown> = {};
   for (const column of metadata.columns) {
     const value: unknown = column.getEntityValue(entity);
-    model[column.databaseName] = value instanceof Date ? laravelTimestamp(value) : (value ?? null);
+    model[column.databaseName] =
+      value instanceof Date
+        ? laravelTimestamp(value)
+        : typeof value === 'string'
+          ? value.toWellFormed()
+          : (value ?? null);
   }
   return model;
 }
