@@ -28,8 +28,9 @@ export interface DataSourceSettings {
   };
 }
 
-/** `jobwarehouse <host> <pid>`, within PostgreSQL's 63 bytes. */
-export const applicationName = (): string => `jobwarehouse ${os.hostname()} ${process.pid}`.slice(0, 63);
+/** `jobwarehouse <host> <pid>` (this process's by default), within PostgreSQL's 63 bytes. */
+export const applicationName = (pid = process.pid): string =>
+  `jobwarehouse ${os.hostname()} ${pid}`.slice(0, 63);
 
 /** Builds the one DataSource shape the app, the tests and the TypeORM CLI share (migrations, never synchronize). */
 export function createDataSource({

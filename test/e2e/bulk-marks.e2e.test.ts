@@ -5,6 +5,7 @@ import { SHARED_DATABASE_URL, sharedServicesAvailable } from '../support/shared-
 import { SubscriptionClient } from '../support/subscription-client';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { eventually } from '../support/wait';
+import { laravelTimestampSql } from '../support/laravel-sql';
 
 // Past the 16,383 rows at which one multi-row outbox INSERT ran out of PostgreSQL's 65,535 bind parameters.
 const MANY = 20_000;
@@ -30,10 +31,6 @@ afterAll(async () => {
   await db.end();
   await t.close();
 });
-
-// Timestamps as Laravel wrote them, from SQL, so the expected payload owes nothing to the server's encoder.
-const LARAVEL_TIME = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
-const laravel = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', ${LARAVEL_TIME}) AS ${column}`;
 
 interface OutboxRow {
   readonly recipient_ids: number[];
@@ -96,7 +93,7 @@ run(
       expect(me.data?.me.id).toBe(bystander.id);
 
       const { rows } = await db.query<Record<string, string | number>>(
-        `SELECT message_id, detail, status, sender_id, receiver_id, ${laravel('created_at')}, ${laravel('updated_at')}
+        `SELECT message_id, detail, status, sender_id, receiver_id, ${laravelTimestampSql('created_at')}, ${laravelTimestampSql('updated_at')}
          FROM messages WHERE sender_id = $1 AND receiver_id = $2 ORDER BY message_id`,
         [a.id, b.id],
       );
@@ -163,7 +160,7 @@ run(
     const marked = await t.client.ok<{ markAllNotificationsSeen: number }>(ALL_SEEN, {}, b.token);
     expect(marked.markAllNotificationsSeen).toBe(MANY);
     const { rows } = await db.query<Record<string, string | number>>(
-      `SELECT notification_id, title, detail, status, receiver_id, ${laravel('created_at')}, ${laravel('updated_at')}
+      `SELECT notification_id, title, detail, status, receiver_id, ${laravelTimestampSql('created_at')}, ${laravelTimestampSql('updated_at')}
        FROM notifications WHERE receiver_id = $1 ORDER BY notification_id`,
       [b.id],
     );

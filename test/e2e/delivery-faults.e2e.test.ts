@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { Client } from 'pg';
 import { SEND } from '../fixtures/messages';
 import { createUser, type TestUser } from '../fixtures/users';
@@ -9,16 +6,13 @@ import { GraphQLClient } from '../support/graphql-client';
 import { LegacyPusherClient, messageChannel } from '../support/legacy-pusher-client';
 import { joinPresence, presenceChannel } from '../support/presence';
 import { outsidePusherEnv, type PusherService, startPusherService } from '../support/pusher-service';
-import {
-  SHARED_DATABASE_URL,
-  SHARED_REDIS_PREFIX,
-  SHARED_REDIS_URL,
-  sharedServicesAvailable,
-} from '../support/shared-services';
-import { ensureBuilt, feedInstanceOf, type SpawnedServer, spawnServer } from '../support/spawned-server';
+import { SHARED_DATABASE_URL, SHARED_REDIS_URL, sharedServicesAvailable } from '../support/shared-services';
+import { ensureBuilt, feedInstanceOf, type SpawnedServer } from '../support/spawned-server';
+import { SpawnedInstances } from '../support/spawned-instances';
 import { SubscriptionClient } from '../support/subscription-client';
 import { startTcpProxy } from '../support/tcp-proxy';
-import { resetDatabase, startTestServer, TEST_JWT_SECRET } from '../support/test-server';
+import { resetDatabase, startTestServer } from '../support/test-server';
+import { applicationName } from '../../ormconfig';
 import { eventually, SETTLE_MS, sleep } from '../support/wait';
 
 // Faults against started instances on a shared PostgreSQL and Redis: in each, every committed event reaches every
@@ -31,42 +25,14 @@ const KILL_RUNS = Number(process.env.DELIVERY_FAULT_RUNS ?? 3);
 const outsidePusher = outsidePusherEnv;
 
 let available = false;
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-const dataDirs: string[] = [];
+const instances = new SpawnedInstances();
 
 beforeAll(async () => {
   available = await sharedServicesAvailable();
   if (available) ensureBuilt();
 }, 180_000);
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
-});
-afterAll(async () => {
-  for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
-});
-
-async function spawn(env: Record<string, string>): Promise<SpawnedServer> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jw-faults-'));
-  dataDirs.push(dataDir);
-  const server = await spawnServer({
-    NODE_ENV: 'test',
-    JWT_SECRET: TEST_JWT_SECRET,
-    DATA_DIR: dataDir,
-    REDIS_PREFIX: SHARED_REDIS_PREFIX,
-    THROTTLE_REGISTER_PER_IP: '100000/60',
-    THROTTLE_LOGIN_PER_IP: '100000/60',
-    THROTTLE_BROADCASTING_AUTH_PER_IP: '100000/60',
-    ...shared,
-    ...env,
-  });
-  cleanups.push(async () => {
-    if (server.child.exitCode !== null || server.child.signalCode !== null) return;
-    server.child.kill('SIGCONT');
-    server.child.kill('SIGKILL');
-    await server.exited;
-  });
-  return server;
-}
+afterEach(() => instances.cleanUp());
+afterAll(() => instances.removeDataDirs());
 
 function pusherClient(wsPort: number, authBase: string, user: TestUser): LegacyPusherClient {
   const client = new LegacyPusherClient({
@@ -74,13 +40,13 @@ function pusherClient(wsPort: number, authBase: string, user: TestUser): LegacyP
     authUrl: `${authBase}/broadcasting/auth`,
     token: user.token,
   });
-  cleanups.push(() => client.disconnect());
+  instances.later(() => client.disconnect());
   return client;
 }
 
 function graphqlClient(url: string, user: TestUser): SubscriptionClient {
   const client = new SubscriptionClient(url, user.token);
-  cleanups.push(() => client.close());
+  instances.later(() => client.close());
   return client;
 }
 
@@ -161,15 +127,15 @@ it("one instance's Redis link cut and restored: its graphql-ws and Pusher client
   if (!available) return;
   await resetDatabase(SHARED_DATABASE_URL);
   const first = await startTestServer({ env: shared, keepDatabase: true });
-  cleanups.push(() => first.close());
+  instances.later(() => first.close());
   const redisPort = Number(new URL(SHARED_REDIS_URL).port || 6379);
   const link = await startTcpProxy(redisPort);
-  cleanups.push(() => link.close());
+  instances.later(() => link.close());
   const second = await startTestServer({
     env: { ...shared, REDIS_URL: `redis://127.0.0.1:${link.port}` },
     keepDatabase: true,
   });
-  cleanups.push(() => second.close());
+  instances.later(() => second.close());
   const a = await createUser(first.client);
   const b = await createUser(first.client);
   const start = await newestEventId(first.client, b.token);
@@ -220,9 +186,9 @@ it('the owner of the Pusher feed SIGSTOPped: messages through another instance r
   if (!available) return;
   await resetDatabase(SHARED_DATABASE_URL);
   const service: PusherService = await startPusherService();
-  cleanups.push(() => service.close());
+  instances.later(() => service.close());
   const env = { ...outsidePusher(service.port), PUSHER_FEED_LEASE_MS: '3000' };
-  const servers = [await spawn(env), await spawn(env)];
+  const servers = [await instances.spawn(env), await instances.spawn(env)];
   const client = new GraphQLClient(`${servers[1].url}/graphql`);
   const a = await createUser(client);
   const b = await createUser(client);
@@ -251,9 +217,9 @@ it(`SIGKILL of an instance mid-burst, ${KILL_RUNS} runs: no committed event lost
   for (let run = 0; run < KILL_RUNS; run++) {
     await resetDatabase(SHARED_DATABASE_URL);
     const service = await startPusherService();
-    cleanups.push(() => service.close());
+    instances.later(() => service.close());
     const env = { ...outsidePusher(service.port), PUSHER_FEED_LEASE_MS: '2000' };
-    const servers = [await spawn(env), await spawn(env)];
+    const servers = [await instances.spawn(env), await instances.spawn(env)];
     const a = await createUser(new GraphQLClient(`${servers[0].url}/graphql`));
     const b = await createUser(new GraphQLClient(`${servers[0].url}/graphql`));
     // The one killed holds b's partition of the feed.
@@ -286,8 +252,7 @@ it(`SIGKILL of an instance mid-burst, ${KILL_RUNS} runs: no committed event lost
       () => expect([...new Set(messageIdsOf(legacy))].sort()).toEqual([...all].sort()),
       20_000,
     );
-    for (const cleanup of cleanups.splice(0).reverse())
-      await Promise.resolve(cleanup()).catch(() => undefined);
+    await instances.cleanUp();
   }
 }, 600_000);
 
@@ -295,7 +260,7 @@ it('database connections killed five times mid-burst: no built-in socket is hand
   if (!available) return;
   await resetDatabase(SHARED_DATABASE_URL);
   const server = await startTestServer({ env: shared, keepDatabase: true });
-  cleanups.push(() => server.close());
+  instances.later(() => server.close());
   const a = await createUser(server.client);
   const b = await createUser(server.client);
   const legacy = pusherClient(server.server.port, server.url, b);
@@ -336,7 +301,7 @@ it("an instance frozen in the middle of a transaction holds up no one's writes p
   if (!available) return;
   await resetDatabase(SHARED_DATABASE_URL);
   const env = { DATABASE_IDLE_TRANSACTION_TIMEOUT: '1000' };
-  const [frozen, other] = [await spawn(env), await spawn(env)];
+  const [frozen, other] = [await instances.spawn(env), await instances.spawn(env)];
   const frozenClient = new GraphQLClient(`${frozen.url}/graphql`);
   const otherClient = new GraphQLClient(`${other.url}/graphql`);
   const r = await createUser(otherClient);
@@ -348,30 +313,34 @@ it("an instance frozen in the middle of a transaction holds up no one's writes p
     'mutation U($id: ID!, $status: MessageStatus!) { updateMessage(id: $id, input: { status: $status }) { id } }';
   let updating = true;
   // Status changes lock a message row and the receiver's counter row inside a transaction of several statements.
-  const updates = [0, 1, 2].map(async () => {
+  // Each loop flips one message of its own, so every request is a change and runs its UPDATE.
+  const updates = [0, 1, 2].map(async (loop) => {
     for (let i = 0; updating; i++) {
       const status = i % 2 === 0 ? 'SEEN' : 'UNSEEN';
-      await frozenClient.request(UPDATE, { id: ids[i % ids.length], status }, r.token).catch(() => undefined);
+      await frozenClient.request(UPDATE, { id: ids[loop], status }, r.token).catch(() => undefined);
     }
   });
   const sql = new Client({ connectionString: SHARED_DATABASE_URL });
   await sql.connect();
-  cleanups.push(() => sql.end());
-  const openTransactions = async () =>
+  instances.later(() => sql.end());
+  /** The frozen instance's transactions left open, or only those whose last statement was `like`. */
+  const openTransactions = async (like = '%') =>
     (
       await sql.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction'`,
-        [`jobwarehouse ${os.hostname()} ${frozen.child.pid}`.slice(0, 63)],
+        `SELECT pid FROM pg_stat_activity
+          WHERE application_name = $1 AND state = 'idle in transaction' AND query LIKE $2`,
+        [applicationName(Number(frozen.child.pid)), like],
       )
     ).rows;
   try {
-    // Freeze it until it is caught between two statements of a transaction, holding its locks.
+    // Freeze it until it is caught right after its UPDATE of a message to r: the counter triggers have taken r's
+    // unread_counts row, which every send to r needs too, until the commit that never comes.
     let caught = false;
-    for (let attempt = 0; attempt < 300 && !caught; attempt++) {
+    for (let attempt = 0; attempt < 600 && !caught; attempt++) {
       await sleep(20 + Math.random() * 40);
       frozen.child.kill('SIGSTOP');
       await sleep(100);
-      caught = (await openTransactions()).length > 0;
+      caught = (await openTransactions('UPDATE "messages"%')).length > 0;
       if (!caught) frozen.child.kill('SIGCONT');
     }
     expect(caught).toBe(true);
@@ -385,7 +354,8 @@ it("an instance frozen in the middle of a transaction holds up no one's writes p
       r.token,
     );
     expect(marked.errors).toBeUndefined();
-    expect(await openTransactions()).toEqual([]);
+    // Every transaction it left open is ended by PostgreSQL, not by the instance, which is still frozen.
+    await eventually(async () => expect(await openTransactions()).toEqual([]), 5000);
   } finally {
     updating = false;
     frozen.child.kill('SIGCONT');

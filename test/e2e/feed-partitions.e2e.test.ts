@@ -1,19 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { Client } from 'pg';
 import { SEND } from '../fixtures/messages';
 import { createUser, type TestUser } from '../fixtures/users';
 import { GraphQLClient } from '../support/graphql-client';
 import { outsidePusherEnv, startPusherService } from '../support/pusher-service';
-import {
-  SHARED_DATABASE_URL,
-  SHARED_REDIS_PREFIX,
-  SHARED_REDIS_URL,
-  sharedServicesAvailable,
-} from '../support/shared-services';
-import { ensureBuilt, feedInstanceOf, type SpawnedServer, spawnServer } from '../support/spawned-server';
-import { resetDatabase, TEST_JWT_SECRET } from '../support/test-server';
+import { SHARED_DATABASE_URL, sharedServicesAvailable } from '../support/shared-services';
+import { ensureBuilt, feedInstanceOf, type SpawnedServer } from '../support/spawned-server';
+import { running, SpawnedInstances } from '../support/spawned-instances';
+import { resetDatabase } from '../support/test-server';
 import { eventually, SETTLE_MS, sleep } from '../support/wait';
 
 // Instances feeding an outside Pusher service share its partitions (PUSHER_FEED_PARTITIONS, default 12): two split
@@ -28,46 +21,14 @@ const PARTITIONS = 12;
 const LEASE_MS = 8000;
 
 let available = false;
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-const dataDirs: string[] = [];
+const instances = new SpawnedInstances();
 
 beforeAll(async () => {
   available = await sharedServicesAvailable();
   if (available) ensureBuilt();
 }, 180_000);
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
-});
-afterAll(async () => {
-  for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
-});
-
-async function spawn(env: Record<string, string>): Promise<SpawnedServer> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'jw-feed-'));
-  dataDirs.push(dataDir);
-  const server = await spawnServer({
-    NODE_ENV: 'test',
-    JWT_SECRET: TEST_JWT_SECRET,
-    DATA_DIR: dataDir,
-    DATABASE_URL: SHARED_DATABASE_URL,
-    REDIS_URL: SHARED_REDIS_URL,
-    REDIS_PREFIX: SHARED_REDIS_PREFIX,
-    THROTTLE_REGISTER_PER_IP: '100000/60',
-    THROTTLE_LOGIN_PER_IP: '100000/60',
-    // One sender streams to everyone, faster than a person would.
-    THROTTLE_SEND_MESSAGE_PER_USER: '100000/60',
-    THROTTLE_SEND_MESSAGE_PER_PAIR: '100000/60',
-    ...env,
-  });
-  cleanups.push(async () => {
-    if (!running(server)) return;
-    server.child.kill('SIGKILL');
-    await server.exited;
-  });
-  return server;
-}
-
-const running = (server: SpawnedServer) => server.child.exitCode === null && server.child.signalCode === null;
+afterEach(() => instances.cleanUp());
+afterAll(() => instances.removeDataDirs());
 
 async function query<T>(sql: string, values: unknown[] = []): Promise<T[]> {
   const client = new Client({ connectionString: SHARED_DATABASE_URL });
@@ -127,10 +88,10 @@ it.each(['SIGTERM', 'SIGKILL'] as const)(
     if (!available) return;
     await resetDatabase(SHARED_DATABASE_URL);
     const service = await startPusherService();
-    cleanups.push(() => service.close());
+    instances.later(() => service.close());
     const env = { ...outsidePusherEnv(service.port), PUSHER_FEED_LEASE_MS: String(LEASE_MS) };
-    const first = await spawn(env);
-    const second = await spawn(env);
+    const first = await instances.spawn(env);
+    const second = await instances.spawn(env);
     const [one, two] = [feedInstanceOf(first), feedInstanceOf(second)];
     const client = new GraphQLClient(`${first.url}/graphql`);
     const sender = await createUser(client);
@@ -145,12 +106,12 @@ it.each(['SIGTERM', 'SIGKILL'] as const)(
 
     // An instance with another partition count would split the recipients differently and skip events.
     if (signal === 'SIGTERM') {
-      await expect(spawn({ ...env, PUSHER_FEED_PARTITIONS: '4' })).rejects.toThrow(
+      await expect(instances.spawn({ ...env, PUSHER_FEED_PARTITIONS: '4' })).rejects.toThrow(
         /PUSHER_FEED_PARTITIONS is 4 here but 12 on 2 live instance/,
       );
     }
 
-    const third = await spawn(env);
+    const third = await instances.spawn(env);
     const three = feedInstanceOf(third);
     streams.push(stream(third, sender, receivers, () => writing));
     const joined = Date.now();

@@ -4,6 +4,7 @@ import { createUser } from '../fixtures/users';
 import { SHARED_DATABASE_URL, sharedServicesAvailable } from '../support/shared-services';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { eventually } from '../support/wait';
+import { laravelTimestampSql } from '../support/laravel-sql';
 
 // The row is read in SQL beside the server, which needs a PostgreSQL the test can reach.
 let available = false;
@@ -21,10 +22,6 @@ afterAll(async () => {
   await db.end();
   await t.close();
 });
-
-// Timestamps as Laravel wrote them, from SQL, so the expected payload owes nothing to the server's encoder.
-const LARAVEL_TIME = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
-const laravel = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', ${LARAVEL_TIME}) AS ${column}`;
 
 // Texts that JSON escapes, that look like the payload's own start, and that are not ASCII.
 const DETAILS = [
@@ -47,7 +44,7 @@ it("stores each message as its MessageCreated payload says, byte for byte as Lar
   for (const detail of DETAILS) ids.push(Number((await sendMessage(t.client, a.token, b.id, detail)).id));
 
   const { rows } = await db.query<Record<string, string | number>>(
-    `SELECT message_id, detail, status, sender_id, receiver_id, ${laravel('created_at')}, ${laravel('updated_at')}
+    `SELECT message_id, detail, status, sender_id, receiver_id, ${laravelTimestampSql('created_at')}, ${laravelTimestampSql('updated_at')}
        FROM messages WHERE message_id = ANY($1::int[]) ORDER BY message_id`,
     [ids],
   );
