@@ -6,6 +6,7 @@ import {
   execute,
   type ExecutionArgs,
   type ExecutionResult,
+  GraphQLError,
   type GraphQLFormattedError,
   type GraphQLSchema,
   type ValidationRule,
@@ -19,7 +20,7 @@ import {
 } from 'graphql-ws';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { endsSession, type SessionRevocation } from '../events/session-notices';
-import { forbidden } from '../errors';
+import { AppError, forbidden, SERVER_BUSY } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import { cachingParse } from '../graphql/document-cache';
 import { validateWithLimits } from '../graphql/limits/operation-limits';
@@ -34,6 +35,9 @@ import { SubscriptionQueueFull } from './topics';
 
 /** graphql-ws closes with 4403 Forbidden when onConnect refuses; ended sessions get the same code. */
 const CLOSE_FORBIDDEN = 4403;
+/** Try Again Later: the database could not check the socket's session just now; a reconnect may get past it. */
+const CLOSE_TRY_AGAIN = 1013;
+const busyExtensions = { code: 'INTERNAL_SERVER_ERROR', retryAfter: SERVER_BUSY.retryAfterSeconds };
 /**
  * Try Again Later: a subscription of the socket fell too far behind. graphql-ws clients reconnect from it, and a
  * resumable `realtimeEvents` subscription resumes after the last event it handled, so nothing is lost.
@@ -254,7 +258,13 @@ export class GraphQLWebSocketServer {
         let viewer: Viewer;
         try {
           viewer = await options.auth.authenticate(token);
-        } catch {
+        } catch (error) {
+          // 4403 says the session is over, and clients log their user out on it: only for a refused token, not
+          // for a database that could not answer (a timeout, a lost connection), which a reconnect may get past.
+          if (!(error instanceof AppError)) {
+            options.logger.warn({ err: error }, 'could not authenticate a graphql-ws connection; asked to retry');
+            ctx.extra.socket.close(CLOSE_TRY_AGAIN, SERVER_BUSY.message);
+          }
           return false;
         }
         ctx.extra.viewer = viewer;
@@ -279,11 +289,20 @@ export class GraphQLWebSocketServer {
         // The session, not the access token: clients never reconnect just to refresh a token.
         // graphql-ws answers a subscribe before connection_init with 4401 itself, so a viewer is set here.
         const sessionId = (ctx.extra.viewer as Viewer | undefined)?.sessionId;
-        const live =
-          sessionId === undefined
-            ? undefined
-            : await options.auth.liveSessions([sessionId]).catch(() => undefined);
-        if (sessionId !== undefined && live?.has(sessionId)) return undefined;
+        if (sessionId === undefined) {
+          ctx.extra.socket.close(CLOSE_FORBIDDEN, 'Forbidden');
+          return [forbidden('The session has ended.')];
+        }
+        let live: ReadonlySet<string>;
+        try {
+          live = await options.auth.liveSessions([sessionId]);
+        } catch (error) {
+          // Not known to have ended: the client reconnects and subscribes again (resumable ones lose nothing).
+          options.logger.warn({ err: error }, 'could not check the session of a subscribe; asked to retry');
+          ctx.extra.socket.close(CLOSE_TRY_AGAIN, SERVER_BUSY.message);
+          return [new GraphQLError(SERVER_BUSY.message, { extensions: busyExtensions })];
+        }
+        if (live.has(sessionId)) return undefined;
         ctx.extra.socket.close(CLOSE_FORBIDDEN, 'Forbidden');
         return [forbidden('The session has ended.')];
       },

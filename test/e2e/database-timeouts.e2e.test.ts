@@ -4,7 +4,9 @@ import { createUser, loginAdmin } from '../fixtures/users';
 import type { GqlResult } from '../support/graphql-client';
 import { LegacyHttpClient } from '../support/legacy-http';
 import { SHARED_DATABASE_URL, sharedServicesAvailable } from '../support/shared-services';
+import { SubscriptionClient } from '../support/subscription-client';
 import { startTestServer, type TestServer } from '../support/test-server';
+import { eventually } from '../support/wait';
 
 // A statement or lock timeout is the server being busy, not the request being wrong: clients are told so, with
 // when to retry, and never the SQL that timed out.
@@ -21,7 +23,8 @@ beforeAll(async () => {
   available = await sharedServicesAvailable();
   if (!available) return;
   t = await startTestServer({
-    env: { DATABASE_URL: SHARED_DATABASE_URL, DATABASE_LOCK_TIMEOUT: '100' },
+    // No session cache: every socket's session is read, so a lock on the sessions can stop it.
+    env: { DATABASE_URL: SHARED_DATABASE_URL, DATABASE_LOCK_TIMEOUT: '100', SESSION_CACHE_TTL_MS: '0' },
   });
   db = new Client({ connectionString: SHARED_DATABASE_URL });
   await db.connect();
@@ -181,5 +184,53 @@ run(
       await second.close();
     }
     expect(await statuses('messages', 'message_id', [message.id])).toEqual(['unseen']);
+  },
+);
+
+/** Holds every session row from the test's connection while `during` runs, then lets them go. */
+async function whileSessionsLocked(during: () => Promise<void>): Promise<void> {
+  await db.query('BEGIN');
+  try {
+    await db.query('LOCK TABLE auth_sessions IN ACCESS EXCLUSIVE MODE');
+    await during();
+  } finally {
+    await db.query('ROLLBACK');
+  }
+}
+
+run(
+  'a graphql-ws socket whose session cannot be read is asked to retry (1013), never told it ended (4403)',
+  async () => {
+    const user = await createUser(t.client);
+    // At connection_init: the session is read to authenticate the socket.
+    await whileSessionsLocked(async () => {
+      const connecting = new SubscriptionClient(t.url, user.token);
+      try {
+        await eventually(() => expect(connecting.closes).toEqual([1013]), 5000);
+      } finally {
+        await connecting.close();
+      }
+    });
+    // At a subscribe: the session is checked again.
+    const open = new SubscriptionClient(t.url, user.token);
+    try {
+      await open.subscribe('messageCreated', 'subscription { messageCreated { id } }');
+      await whileSessionsLocked(async () => {
+        void open.subscribe('unreadCountsChanged', 'subscription { unreadCountsChanged { unseenMessages } }');
+        await eventually(() => expect(open.closes).toEqual([1013]), 5000);
+      });
+    } finally {
+      await open.close();
+    }
+    // The session never ended: once the database answers, the same token connects and subscribes.
+    const again = new SubscriptionClient(t.url, user.token);
+    try {
+      await again.subscribe('messageCreated', 'subscription { messageCreated { id } }');
+      const sent = await sendMessage(t.client, (await createUser(t.client)).token, user.id, 'after the lock');
+      await eventually(() => expect(again.results('messageCreated')).toEqual([{ id: sent.id }]));
+      expect(again.closes).toEqual([]);
+    } finally {
+      await again.close();
+    }
   },
 );
