@@ -262,7 +262,10 @@ export class GraphQLWebSocketServer {
           // 4403 says the session is over, and clients log their user out on it: only for a refused token, not
           // for a database that could not answer (a timeout, a lost connection), which a reconnect may get past.
           if (!(error instanceof AppError)) {
-            options.logger.warn({ err: error }, 'could not authenticate a graphql-ws connection; asked to retry');
+            options.logger.warn(
+              { err: error },
+              'could not authenticate a graphql-ws connection; asked to retry',
+            );
             ctx.extra.socket.close(CLOSE_TRY_AGAIN, SERVER_BUSY.message);
           }
           return false;
