@@ -38,20 +38,20 @@ export class EventLog {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Numbers what was committed since the last sequencing; the newest id, and how many were added. With `notice`,
-   * a sequencing that added events sends `NOTIFY event_log` with `notice` and the newest id, in the same statement.
+   * Numbers what was committed since the last sequencing, sending no notice (a catch-up making sure it reads the
+   * newest); the newest id, and how many were added.
    */
-  async sequence(notice?: string): Promise<{ head: string; added: number }> {
-    const [row] = (await this.dataSource.query('SELECT head::text, added FROM event_log_sequence($1, $2)', [
+  async sequence(): Promise<{ head: string; added: number }> {
+    const [row] = (await this.dataSource.query('SELECT head::text, added FROM event_log_sequence($1, NULL)', [
       SEQUENCE_BATCH,
-      notice ?? null,
     ])) as { head: string; added: number }[];
     return row;
   }
 
   /**
    * A reader's sequencing and its first read in one round trip (`event_log_advance`): numbers what was committed
-   * as `sequence(notice)` does, then returns up to `limit` events after `position`, with how many it added.
+   * (with `notice`, a sequencing that added events sends `NOTIFY event_log` with `notice` and the newest id, in the
+   * same statement), then returns up to `limit` events after `position`, with how many it added.
    */
   async advance(
     position: string,

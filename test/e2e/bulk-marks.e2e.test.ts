@@ -1,11 +1,12 @@
 import { Client } from 'pg';
 import { sendMessage } from '../fixtures/messages';
 import { createUser, loginAdmin, type TestUser } from '../fixtures/users';
-import { SHARED_DATABASE_URL, sharedServicesAvailable } from '../support/shared-services';
+import { SHARED_DATABASE_URL } from '../support/shared-services';
 import { SubscriptionClient } from '../support/subscription-client';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { eventually } from '../support/wait';
 import { laravelTimestampSql } from '../support/laravel-sql';
+import { type ServerBesideDatabase, startServerBesideDatabase } from '../support/server-beside-database';
 
 // Past the 16,383 rows at which one multi-row outbox INSERT ran out of PostgreSQL's 65,535 bind parameters.
 const MANY = 20_000;
@@ -19,18 +20,13 @@ const COUNTS = '{ unreadCounts { unseenMessages unseenConversations unseenNotifi
 let available = false;
 let t: TestServer;
 let db: Client;
+let beside: ServerBesideDatabase | undefined;
 beforeAll(async () => {
-  available = await sharedServicesAvailable();
-  if (!available) return;
-  t = await startTestServer({ env: { DATABASE_URL: SHARED_DATABASE_URL } });
-  db = new Client({ connectionString: SHARED_DATABASE_URL });
-  await db.connect();
+  beside = await startServerBesideDatabase();
+  available = beside !== undefined;
+  if (beside) ({ server: t, db } = beside);
 }, 60_000);
-afterAll(async () => {
-  if (!available) return;
-  await db.end();
-  await t.close();
-});
+afterAll(() => beside?.close());
 
 interface OutboxRow {
   readonly recipient_ids: number[];

@@ -3,10 +3,11 @@ import { sendMessage } from '../fixtures/messages';
 import { createUser, loginAdmin } from '../fixtures/users';
 import type { GqlResult } from '../support/graphql-client';
 import { LegacyHttpClient } from '../support/legacy-http';
-import { SHARED_DATABASE_URL, sharedServicesAvailable } from '../support/shared-services';
+import { SHARED_DATABASE_URL } from '../support/shared-services';
 import { SubscriptionClient } from '../support/subscription-client';
 import { startTestServer, type TestServer } from '../support/test-server';
 import { eventually } from '../support/wait';
+import { type ServerBesideDatabase, startServerBesideDatabase } from '../support/server-beside-database';
 
 // A statement or lock timeout is the server being busy, not the request being wrong: clients are told so, with
 // when to retry, and never the SQL that timed out.
@@ -19,21 +20,14 @@ const ALL_SEEN = 'mutation { markAllNotificationsSeen }';
 let available = false;
 let t: TestServer;
 let db: Client;
+let beside: ServerBesideDatabase | undefined;
 beforeAll(async () => {
-  available = await sharedServicesAvailable();
-  if (!available) return;
-  t = await startTestServer({
-    // No session cache: every socket's session is read, so a lock on the sessions can stop it.
-    env: { DATABASE_URL: SHARED_DATABASE_URL, DATABASE_LOCK_TIMEOUT: '100', SESSION_CACHE_TTL_MS: '0' },
-  });
-  db = new Client({ connectionString: SHARED_DATABASE_URL });
-  await db.connect();
+  // No session cache: every socket's session is read, so a lock on the sessions can stop it.
+  beside = await startServerBesideDatabase({ DATABASE_LOCK_TIMEOUT: '100', SESSION_CACHE_TTL_MS: '0' });
+  available = beside !== undefined;
+  if (beside) ({ server: t, db } = beside);
 }, 60_000);
-afterAll(async () => {
-  if (!available) return;
-  await db.end();
-  await t.close();
-});
+afterAll(() => beside?.close());
 
 const run = (name: string, test: () => Promise<void>) =>
   it(name, async () => {

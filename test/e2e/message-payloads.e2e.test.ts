@@ -1,27 +1,22 @@
 import { Client } from 'pg';
 import { sendMessage } from '../fixtures/messages';
 import { createUser } from '../fixtures/users';
-import { SHARED_DATABASE_URL, sharedServicesAvailable } from '../support/shared-services';
-import { startTestServer, type TestServer } from '../support/test-server';
+import type { TestServer } from '../support/test-server';
 import { eventually } from '../support/wait';
 import { laravelTimestampSql } from '../support/laravel-sql';
+import { type ServerBesideDatabase, startServerBesideDatabase } from '../support/server-beside-database';
 
 // The row is read in SQL beside the server, which needs a PostgreSQL the test can reach.
 let available = false;
 let t: TestServer;
 let db: Client;
+let beside: ServerBesideDatabase | undefined;
 beforeAll(async () => {
-  available = await sharedServicesAvailable();
-  if (!available) return;
-  t = await startTestServer({ env: { DATABASE_URL: SHARED_DATABASE_URL } });
-  db = new Client({ connectionString: SHARED_DATABASE_URL });
-  await db.connect();
+  beside = await startServerBesideDatabase();
+  available = beside !== undefined;
+  if (beside) ({ server: t, db } = beside);
 }, 60_000);
-afterAll(async () => {
-  if (!available) return;
-  await db.end();
-  await t.close();
-});
+afterAll(() => beside?.close());
 
 // Texts that JSON escapes, that look like the payload's own start, and that are not ASCII.
 const DETAILS = [
